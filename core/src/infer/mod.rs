@@ -1,0 +1,47 @@
+//! Inference: Piper voices through tract (needs the `std` feature).
+//!
+//! [`Voice::load`] takes the bytes of a Piper `.onnx` and `.onnx.json`, splits the model at
+//! `z_p` ([`surgery`]), and builds an encoder plan with a symbolic phoneme length and decoder
+//! plans for fixed window lengths. [`Voice::synthesize`] runs the encoder and length regulation
+//! and returns a [`Synthesis`], which yields audio one chunk at a time.
+
+pub mod surgery;
+mod synth;
+mod voice;
+
+pub use synth::{Chunk, Synthesis};
+pub use voice::{Encoded, LoadOptions, Request, Voice};
+
+use std::string::String;
+
+/// Why a voice could not be loaded or run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VoiceError {
+    /// The model bytes are not an ONNX protobuf (truncated, corrupt, or another format).
+    #[error("voice model is not a valid ONNX file: {0}")]
+    Decode(#[from] prost::DecodeError),
+    /// The model is ONNX but not a Piper VITS export this engine understands.
+    #[error(transparent)]
+    NotPiper(#[from] surgery::NotPiper),
+    /// A config, parameter or input error from the core.
+    #[error(transparent)]
+    Core(#[from] crate::Error),
+    /// tract failed while preparing or running the model.
+    #[error("tract could not {stage}: {cause}")]
+    Tract {
+        /// What was being done.
+        stage: &'static str,
+        /// tract's error chain, flattened.
+        cause: String,
+    },
+    /// tract panicked on this model (a malformed file that passed the checks before it).
+    #[error("the model crashed the inference engine while {0}; the file is probably corrupt")]
+    Panic(&'static str),
+}
+
+impl VoiceError {
+    pub(crate) fn tract(stage: &'static str) -> impl FnOnce(tract_onnx::prelude::TractError) -> VoiceError {
+        move |e| VoiceError::Tract { stage, cause: std::format!("{e:#}") }
+    }
+}

@@ -1,0 +1,522 @@
+//! Graph surgery on a Piper ONNX export, so tract can run it.
+//!
+//! tract cannot type Piper's text encoder as exported: the windowed relative-position attention
+//! turns relative logits into absolute ones with pads and reshapes whose sizes it cannot prove.
+//! This module rewrites that skew as a contraction with a band matrix
+//! `M[i, j, k] = (j − i == k − W)` (same maths: the padded embedding rows are zero), replaces the
+//! duration predictor's random source with an input (so noise comes from our seeded RNG), and
+//! splits the model at `z_p` into an encoder and a decoder:
+//!
+//! - encoder: `input`, `input_lengths`, `scales`, [`sid`], `dp_noise` → `m_p`, `logs_p`, `w_ceil`
+//! - decoder: `z_p`, `y_mask`, [`sid`] → audio
+//!
+//! Everything is found from the graph's structure (op types and module names that every Piper
+//! export shares), not from numbered tensor names.
+
+use std::collections::{HashMap, HashSet};
+use std::string::{String, ToString};
+use std::vec::Vec;
+use std::{format, vec};
+
+use tract_onnx::pb::{
+    self, attribute_proto::AttributeType, tensor_proto::DataType,
+    AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto,
+};
+
+/// The graph input that carries the duration predictor's noise, `[1, 2, L]`.
+pub const DP_NOISE: &str = "parla_dp_noise";
+
+/// Why a file is not a Piper voice this engine can run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotPiper(pub String);
+
+impl core::fmt::Display for NotPiper {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "not a Piper VITS export: {}", self.0)
+    }
+}
+
+impl std::error::Error for NotPiper {}
+
+type Result<T> = core::result::Result<T, NotPiper>;
+
+fn bad<T>(why: impl Into<String>) -> Result<T> {
+    Err(NotPiper(why.into()))
+}
+
+/// The two halves of a Piper voice.
+pub struct Halves {
+    /// Phoneme ids → `m_p`, `logs_p`, `w_ceil`.
+    pub encoder: ModelProto,
+    /// `z_p`, `y_mask` → audio.
+    pub decoder: ModelProto,
+    /// Whether the voice takes a speaker id (`sid`), in both halves' inputs.
+    pub multi_speaker: bool,
+}
+
+/// Names of the encoder's inputs, in order (`sid` only for multi-speaker voices).
+pub fn encoder_inputs(multi_speaker: bool) -> Vec<&'static str> {
+    let mut v = vec!["input", "input_lengths", "scales"];
+    if multi_speaker {
+        v.push("sid");
+    }
+    v.push(DP_NOISE);
+    v
+}
+
+/// Names of the decoder's inputs, in order.
+pub fn decoder_inputs(multi_speaker: bool) -> Vec<&'static str> {
+    let mut v = vec!["z_p", "y_mask"];
+    if multi_speaker {
+        v.push("sid");
+    }
+    v
+}
+
+/// Who produces and who consumes each tensor.
+struct Index {
+    producer: HashMap<String, usize>,
+    consumers: HashMap<String, Vec<usize>>,
+    initializers: HashSet<String>,
+}
+
+impl Index {
+    fn new(g: &GraphProto) -> Index {
+        let mut producer = HashMap::new();
+        let mut consumers: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, n) in g.node.iter().enumerate() {
+            for o in &n.output {
+                producer.insert(o.clone(), i);
+            }
+            for t in &n.input {
+                consumers.entry(t.clone()).or_default().push(i);
+            }
+        }
+        let initializers = g.initializer.iter().map(|t| t.name.clone()).collect();
+        Index { producer, consumers, initializers }
+    }
+
+    fn only_consumer<'g>(&self, g: &'g GraphProto, tensor: &str) -> Result<&'g NodeProto> {
+        match self.consumers.get(tensor).map(Vec::as_slice) {
+            Some([one]) => Ok(&g.node[*one]),
+            _ => bad(format!("expected one consumer of `{tensor}`")),
+        }
+    }
+
+    /// The one node that reads `tensor` as data (its first input), ignoring shape queries.
+    fn data_consumer<'g>(&self, g: &'g GraphProto, tensor: &str) -> Result<&'g NodeProto> {
+        let mut it = self.consumers.get(tensor).into_iter().flatten().map(|&i| &g.node[i]).filter(|n| {
+            n.op_type != "Shape" && (n.input.first().map(String::as_str) == Some(tensor) || n.op_type == "Add")
+        });
+        match (it.next(), it.next()) {
+            (Some(one), None) => Ok(one),
+            _ => bad(format!("expected one data consumer of `{tensor}`")),
+        }
+    }
+
+    fn producer<'g>(&self, g: &'g GraphProto, tensor: &str) -> Option<&'g NodeProto> {
+        self.producer.get(tensor).map(|&i| &g.node[i])
+    }
+}
+
+/// Splits and rewrites a Piper model. Consumes the proto so the weights move, not copy.
+pub fn split(mut model: ModelProto) -> Result<Halves> {
+    let opset = model
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map(|o| o.version)
+        .unwrap_or(0);
+    if opset < 13 {
+        return bad(format!("ONNX opset {opset} is older than 13"));
+    }
+    let mut graph = model.graph.take().ok_or_else(|| NotPiper("the model has no graph".into()))?;
+    let multi_speaker = graph.input.iter().any(|i| i.name == "sid");
+    for needed in ["input", "input_lengths", "scales"] {
+        if !graph.input.iter().any(|i| i.name == needed) {
+            return bad(format!("no graph input `{needed}`"));
+        }
+    }
+
+    let anchors = Anchors::find(&graph)?;
+    rewrite_attention(&mut graph)?;
+    // The duration predictor's noise becomes an input; the prior's noise is replaced by ours.
+    for n in &mut graph.node {
+        for t in &mut n.input {
+            if *t == anchors.dp_noise {
+                *t = DP_NOISE.to_string();
+            }
+        }
+    }
+    graph.node.retain(|n| n.op_type != "RandomNormalLike");
+    rename_tensor(&mut graph, &anchors.z_p, "z_p");
+    rename_tensor(&mut graph, &anchors.y_mask, "y_mask");
+
+    let enc_outputs = [anchors.m_p.as_str(), anchors.logs_p.as_str(), anchors.w_ceil.as_str()];
+    let enc_sources = encoder_inputs(multi_speaker);
+    let dec_sources = decoder_inputs(multi_speaker);
+    let enc_keep = reachable(&graph, &enc_outputs, &enc_sources)?;
+    let dec_keep = reachable(&graph, &["output"], &dec_sources)?;
+
+    let mut encoder = GraphProto { name: "parla-encoder".into(), ..Default::default() };
+    let mut decoder = GraphProto { name: "parla-decoder".into(), ..Default::default() };
+    for (i, n) in std::mem::take(&mut graph.node).into_iter().enumerate() {
+        match (enc_keep.nodes.contains(&i), dec_keep.nodes.contains(&i)) {
+            (true, true) => {
+                encoder.node.push(n.clone());
+                decoder.node.push(n);
+            }
+            (true, false) => encoder.node.push(n),
+            (false, true) => decoder.node.push(n),
+            (false, false) => {}
+        }
+    }
+    for t in std::mem::take(&mut graph.initializer) {
+        match (enc_keep.tensors.contains(&t.name), dec_keep.tensors.contains(&t.name)) {
+            (true, true) => {
+                encoder.initializer.push(t.clone());
+                decoder.initializer.push(t);
+            }
+            (true, false) => encoder.initializer.push(t),
+            (false, true) => decoder.initializer.push(t),
+            (false, false) => {}
+        }
+    }
+    encoder.input = enc_sources.iter().map(|n| untyped_input(n, input_type(n))).collect();
+    decoder.input = dec_sources.iter().map(|n| untyped_input(n, input_type(n))).collect();
+    encoder.output = enc_outputs.iter().map(|n| output(n)).collect();
+    decoder.output = vec![output("output")];
+
+    let half = |g: GraphProto| ModelProto {
+        ir_version: model.ir_version,
+        opset_import: model.opset_import.clone(),
+        producer_name: "parla".into(),
+        graph: Some(g),
+        ..Default::default()
+    };
+    Ok(Halves { encoder: half(encoder), decoder: half(decoder), multi_speaker })
+}
+
+fn input_type(name: &str) -> DataType {
+    match name {
+        "input" | "input_lengths" | "sid" => DataType::Int64,
+        _ => DataType::Float,
+    }
+}
+
+/// A graph input with an element type and no shape: the loader sets the shapes.
+fn untyped_input(name: &str, dt: DataType) -> ValueInfoProto {
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(pb::TypeProto {
+            value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
+                elem_type: dt as i32,
+                shape: None,
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn output(name: &str) -> ValueInfoProto {
+    ValueInfoProto { name: name.into(), ..Default::default() }
+}
+
+fn rename_tensor(g: &mut GraphProto, from: &str, to: &str) {
+    for n in &mut g.node {
+        for t in n.input.iter_mut().chain(n.output.iter_mut()) {
+            if t == from {
+                *t = to.to_string();
+            }
+        }
+    }
+}
+
+/// The tensors the split is made at.
+#[derive(Debug)]
+struct Anchors {
+    m_p: String,
+    logs_p: String,
+    w_ceil: String,
+    dp_noise: String,
+    z_p: String,
+    y_mask: String,
+}
+
+impl Anchors {
+    fn find(g: &GraphProto) -> Result<Anchors> {
+        let idx = Index::new(g);
+        let ops = |op: &'static str| g.node.iter().filter(move |n| n.op_type == op);
+
+        let ceil: Vec<_> = ops("Ceil").collect();
+        let [ceil] = ceil.as_slice() else { return bad("expected exactly one Ceil (durations)") };
+        let split = ops("Split")
+            .find(|n| n.name.contains("enc_p") && n.output.len() == 2)
+            .ok_or_else(|| NotPiper("no two-way Split in enc_p (m_p, logs_p)".into()))?;
+        let (dp, prior): (Vec<_>, Vec<_>) =
+            ops("RandomNormalLike").partition(|n| n.name.contains("/dp/"));
+        let ([dp], [prior]) = (dp.as_slice(), prior.as_slice()) else {
+            return bad("expected one RandomNormalLike in /dp/ and one for the prior");
+        };
+        // prior noise → × exp(logs_p) → × noise_scale → m_p + … = z_p
+        let mul1 = idx.only_consumer(g, &prior.output[0])?;
+        let mul2 = idx.only_consumer(g, &mul1.output[0])?;
+        let add = idx.only_consumer(g, &mul2.output[0])?;
+        if (mul1.op_type.as_str(), mul2.op_type.as_str(), add.op_type.as_str())
+            != ("Mul", "Mul", "Add")
+        {
+            return bad("the prior's noise does not end in m_p + noise · exp(logs_p) · scale");
+        }
+        // y_mask: the one cast mask the flow reads from outside itself.
+        let mut masks = HashSet::new();
+        for n in g.node.iter().filter(|n| n.name.starts_with("/flow/")) {
+            for t in &n.input {
+                if let Some(p) = idx.producer(g, t) {
+                    if p.op_type == "Cast" && !p.name.starts_with("/flow/") {
+                        masks.insert(t.clone());
+                    }
+                }
+            }
+        }
+        let masks: Vec<_> = masks.into_iter().collect();
+        let [y_mask] = masks.as_slice() else { return bad("expected one mask input to /flow/") };
+        Ok(Anchors {
+            m_p: split.output[0].clone(),
+            logs_p: split.output[1].clone(),
+            w_ceil: ceil.output[0].clone(),
+            dp_noise: dp.output[0].clone(),
+            z_p: add.output[0].clone(),
+            y_mask: y_mask.clone(),
+        })
+    }
+}
+
+/// Nodes (by index) and tensors needed to compute some outputs from some sources.
+struct Reach {
+    nodes: HashSet<usize>,
+    tensors: HashSet<String>,
+}
+
+fn reachable(g: &GraphProto, outputs: &[&str], sources: &[&str]) -> Result<Reach> {
+    let idx = Index::new(g);
+    let mut reach = Reach { nodes: HashSet::new(), tensors: HashSet::new() };
+    let mut stack: Vec<String> = outputs.iter().map(|s| s.to_string()).collect();
+    while let Some(t) = stack.pop() {
+        if t.is_empty() || !reach.tensors.insert(t.clone()) {
+            continue;
+        }
+        if sources.contains(&t.as_str()) || idx.initializers.contains(&t) {
+            continue;
+        }
+        match idx.producer.get(&t) {
+            Some(&i) => {
+                if reach.nodes.insert(i) {
+                    stack.extend(g.node[i].input.iter().cloned());
+                }
+            }
+            None => return bad(format!("tensor `{t}` has no producer")),
+        }
+    }
+    Ok(reach)
+}
+
+/// Rewrites every relative-position attention layer (found by its `*.emb_rel_k` weight).
+fn rewrite_attention(g: &mut GraphProto) -> Result<()> {
+    let layers: Vec<(String, Vec<i64>)> = g
+        .initializer
+        .iter()
+        .filter(|t| t.name.ends_with(".emb_rel_k"))
+        .map(|t| (t.name.trim_end_matches(".emb_rel_k").to_string(), t.dims.clone()))
+        .collect();
+    if layers.is_empty() {
+        return bad("no relative-position attention (`*.emb_rel_k`) in the encoder");
+    }
+    let mut band: Option<(i64, String)> = None;
+    for (n, (prefix, dims)) in layers.iter().enumerate() {
+        let &[1, rows, _] = dims.as_slice() else {
+            return bad(format!("{prefix}.emb_rel_k has shape {dims:?}, expected [1, 2W+1, d]"));
+        };
+        if rows < 1 || rows % 2 == 0 {
+            return bad(format!("{prefix}.emb_rel_k has {rows} rows, expected 2W+1"));
+        }
+        let m = match &band {
+            Some((r, m)) if *r == rows => m.clone(),
+            Some(_) => return bad("attention layers disagree on the window size"),
+            None => {
+                let m = add_band_matrix(g, rows);
+                band = Some((rows, m.clone()));
+                m
+            }
+        };
+        rewrite_layer(g, n, prefix, &m)?;
+    }
+    Ok(())
+}
+
+/// Wires `M[i, j, k] = (j − i == k − W)`, `[L, L, 2W+1]` f32, from the length of `input`.
+fn add_band_matrix(g: &mut GraphProto, rows: i64) -> String {
+    let p = "/parla/band";
+    let w = rows / 2;
+    g.initializer.push(int64(&format!("{p}/one"), &[], &[1]));
+    g.initializer.push(int64(&format!("{p}/zero"), &[], &[0]));
+    g.initializer.push(int64(&format!("{p}/ax0"), &[1], &[0]));
+    g.initializer.push(int64(&format!("{p}/ax1"), &[1], &[1]));
+    g.initializer.push(int64(&format!("{p}/ax2"), &[1], &[2]));
+    let offsets: Vec<i64> = (-w..=w).collect();
+    g.initializer.push(int64(&format!("{p}/k"), &[rows], &offsets));
+    let t = |s: &str| format!("{p}/{s}");
+    let nodes = [
+        node("Shape", &t("shape"), &["input"], &[]),
+        node("Gather", &t("len"), &[&t("shape"), &t("one")], &[attr_int("axis", 0)]),
+        node("Range", &t("range"), &[&t("zero"), &t("len"), &t("one")], &[]),
+        node("Unsqueeze", &t("col"), &[&t("range"), &t("ax1")], &[]),
+        node("Unsqueeze", &t("row"), &[&t("range"), &t("ax0")], &[]),
+        node("Sub", &t("diff"), &[&t("row"), &t("col")], &[]),
+        node("Unsqueeze", &t("diff3"), &[&t("diff"), &t("ax2")], &[]),
+        node("Equal", &t("eq"), &[&t("diff3"), &t("k")], &[]),
+        node("Cast", &t("m"), &[&t("eq")], &[attr_int("to", DataType::Float as i64)]),
+    ];
+    // Put them first: they depend on the graph input only.
+    g.node.splice(0..0, nodes);
+    t("m")
+}
+
+fn rewrite_layer(g: &mut GraphProto, n: usize, prefix: &str, band: &str) -> Result<()> {
+    let idx = Index::new(g);
+    let emb_k = format!("{prefix}.emb_rel_k");
+    let emb_v = format!("{prefix}.emb_rel_v");
+    if !idx.initializers.contains(&emb_v) {
+        return bad(format!("{emb_v} is missing"));
+    }
+    // Keys: emb_rel_k → Pad → Slice → … → MatMul(q, ·) → skew … → Add(scores, ·).
+    let k_mm = follow_to(g, &idx, &emb_k, "MatMul")?;
+    let q = k_mm.input[0].clone();
+    let (k_skewed, k_add) = skew_end(g, &idx, &k_mm.output[0])?;
+    // Values: p_attn → skew … → MatMul(·, emb_rel_v …) → Add(out, ·).
+    let v_mm = follow_to(g, &idx, &emb_v, "MatMul")?;
+    let mut p = v_mm.input[0].clone();
+    while let Some(prod) = idx.producer(g, &p) {
+        if !is_skew_op(&prod.op_type) {
+            break;
+        }
+        p = prod.input[0].clone();
+    }
+    let v_out = v_mm.output[0].clone();
+    let v_add = idx.only_consumer(g, &v_out)?.name.clone();
+    if idx.producer(g, &p).is_none_or(|n| n.op_type != "Softmax") {
+        return bad(format!("{prefix}: relative values do not start from the softmax"));
+    }
+
+    let t = |s: &str| format!("/parla/attn{n}/{s}");
+    let new = [
+        node("Transpose", &t("ek_t"), &[&emb_k], &[attr_ints("perm", &[0, 2, 1])]),
+        node("MatMul", &t("rel_logits"), &[&q, &t("ek_t")], &[]),
+        node("Einsum", &t("local"), &[&t("rel_logits"), band], &[attr_str("equation", "bhik,ijk->bhij")]),
+        node("Einsum", &t("rel_w"), &[&p, band], &[attr_str("equation", "bhij,ijk->bhik")]),
+        node("MatMul", &t("rel_v"), &[&t("rel_w"), &emb_v], &[]),
+    ];
+    for node in &mut g.node {
+        if node.name == k_add {
+            replace_input(node, &k_skewed, &t("local"));
+        } else if node.name == v_add {
+            replace_input(node, &v_out, &t("rel_v"));
+        }
+    }
+    // After the later of the two Adds' inputs exist: just before the value Add.
+    let at = g.node.iter().position(|x| x.name == v_add).unwrap_or(g.node.len());
+    g.node.splice(at..at, new);
+    Ok(())
+}
+
+fn is_skew_op(op: &str) -> bool {
+    matches!(op, "Pad" | "Reshape" | "Slice" | "Unsqueeze" | "Transpose" | "Squeeze")
+}
+
+/// Follows single consumers from `start` through skew ops until an op of type `op`.
+fn follow_to<'g>(g: &'g GraphProto, idx: &Index, start: &str, op: &str) -> Result<&'g NodeProto> {
+    let mut t = start.to_string();
+    for _ in 0..8 {
+        let next = idx
+            .consumers
+            .get(&t)
+            .and_then(|c| c.iter().map(|&i| &g.node[i]).find(|n| n.input.first() == Some(&t) || n.op_type == op))
+            .ok_or_else(|| NotPiper(format!("`{start}` leads nowhere")))?;
+        if next.op_type == op {
+            return Ok(next);
+        }
+        if !is_skew_op(&next.op_type) {
+            return bad(format!("`{start}` reaches {} before {op}", next.op_type));
+        }
+        t = next.output[0].clone();
+    }
+    bad(format!("`{start}` does not reach {op}"))
+}
+
+/// From relative logits, follows the skew ops to the Add that uses them. Returns the tensor that
+/// enters the Add and the Add's node name.
+fn skew_end(g: &GraphProto, idx: &Index, start: &str) -> Result<(String, String)> {
+    let mut t = start.to_string();
+    for _ in 0..12 {
+        let next = idx.data_consumer(g, &t)?;
+        if next.op_type == "Add" {
+            return Ok((t, next.name.clone()));
+        }
+        if !is_skew_op(&next.op_type) {
+            return bad(format!("relative logits reach {} before Add", next.op_type));
+        }
+        t = next.output[0].clone();
+    }
+    bad("relative logits never reach the scores")
+}
+
+fn replace_input(n: &mut NodeProto, from: &str, to: &str) {
+    for t in &mut n.input {
+        if t == from {
+            *t = to.to_string();
+        }
+    }
+}
+
+fn node(op: &str, name: &str, inputs: &[&str], attrs: &[AttributeProto]) -> NodeProto {
+    NodeProto {
+        name: name.into(),
+        op_type: op.into(),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![name.to_string()],
+        attribute: attrs.to_vec(),
+        ..Default::default()
+    }
+}
+
+fn attr_int(name: &str, i: i64) -> AttributeProto {
+    AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i, ..Default::default() }
+}
+
+fn attr_ints(name: &str, ints: &[i64]) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::Ints as i32,
+        ints: ints.to_vec(),
+        ..Default::default()
+    }
+}
+
+fn attr_str(name: &str, s: &str) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::String as i32,
+        s: s.as_bytes().to_vec(),
+        ..Default::default()
+    }
+}
+
+fn int64(name: &str, dims: &[i64], values: &[i64]) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: DataType::Int64 as i32,
+        int64_data: values.to_vec(),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,94 @@
+//! One utterance being synthesized, chunk by chunk.
+
+use std::sync::Arc;
+use std::vec::Vec;
+
+use super::voice::{Request, Voice};
+use super::VoiceError;
+use crate::chunk::{ChunkPlan, Window};
+use crate::regulate::Latent;
+
+/// A piece of audio from a [`Synthesis`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chunk {
+    /// Index of the first frame in this chunk; `frame × hop` is its first sample.
+    pub first_frame: usize,
+    /// Mono samples at the voice's sample rate, nominally in [-1, 1].
+    pub samples: Vec<f32>,
+}
+
+/// An utterance whose encoder has run: decodes one window per [`Synthesis::next_chunk`].
+pub struct Synthesis {
+    voice: Arc<Voice>,
+    request: Request,
+    durations: Vec<u32>,
+    latent: Latent,
+    plan: ChunkPlan,
+    scratch: Vec<f32>,
+}
+
+impl Synthesis {
+    pub(crate) fn new(voice: Arc<Voice>, request: Request, durations: Vec<u32>, latent: Latent) -> Synthesis {
+        let plan = ChunkPlan::new(latent.frames, request.chunking);
+        Synthesis { voice, request, durations, latent, plan, scratch: Vec::new() }
+    }
+
+    /// Frames per phoneme id, as the encoder predicted.
+    pub fn durations(&self) -> &[u32] {
+        &self.durations
+    }
+
+    /// Total frames of the utterance.
+    pub fn frames(&self) -> usize {
+        self.latent.frames
+    }
+
+    /// Total samples the utterance will have.
+    pub fn total_samples(&self) -> usize {
+        self.latent.frames * self.voice.hop()
+    }
+
+    /// The regulated latents (`z_p`) being decoded.
+    pub fn latent(&self) -> &Latent {
+        &self.latent
+    }
+
+    /// Decodes the next chunk; `None` once the utterance is complete.
+    pub fn next_chunk(&mut self) -> Option<Result<Chunk, VoiceError>> {
+        let w = self.plan.next()?;
+        Some(self.decode_window(w))
+    }
+
+    fn decode_window(&mut self, w: Window) -> Result<Chunk, VoiceError> {
+        let hop = self.voice.hop();
+        let mut audio = self.voice.decode(&self.latent, w.start, w.len, &self.request, &mut self.scratch)?;
+        let from = w.keep_offset() * hop;
+        audio.truncate(from + w.keep_len * hop);
+        audio.drain(..from);
+        Ok(Chunk { first_frame: w.keep_start, samples: audio })
+    }
+
+    /// Decodes the whole utterance in one decoder call (the reference chunking must match).
+    pub fn decode_whole(&mut self) -> Result<Vec<f32>, VoiceError> {
+        let frames = self.latent.frames;
+        let w = Window { start: 0, len: frames, keep_start: 0, keep_len: frames };
+        Ok(self.decode_window(w)?.samples)
+    }
+
+    /// Decodes every remaining chunk and concatenates them.
+    pub fn collect_all(&mut self) -> Result<Vec<f32>, VoiceError> {
+        let mut out = Vec::with_capacity(self.total_samples());
+        while let Some(chunk) = self.next_chunk() {
+            out.extend_from_slice(&chunk?.samples);
+        }
+        Ok(out)
+    }
+}
+
+impl Iterator for Synthesis {
+    type Item = Result<Chunk, VoiceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_chunk()
+    }
+}

@@ -1,0 +1,287 @@
+//! Loading a Piper voice into tract plans, and running its two halves.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::vec::Vec;
+use std::vec;
+
+use prost::Message;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::internal::DimLike;
+
+use super::surgery::{self, Halves};
+use super::synth::Synthesis;
+use super::VoiceError;
+use crate::chunk::Chunking;
+use crate::config::{Scales, VoiceConfig};
+use crate::phonemes::PhonemeIds;
+use crate::regulate;
+use crate::rng::Rng;
+
+type Plan = Arc<TypedSimplePlan>;
+
+/// How to prepare a voice.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The chunking synthesis will use: decoder plans are optimised for its window lengths.
+    pub chunking: Chunking,
+}
+
+/// What to synthesize with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Request {
+    /// Noise and length scales.
+    pub scales: Scales,
+    /// Speaker id (0 for single-speaker voices).
+    pub speaker: u32,
+    /// Seed of all the noise: the same seed gives the same audio.
+    pub seed: u64,
+    /// How the decoder is chunked.
+    pub chunking: Chunking,
+}
+
+impl Request {
+    /// The voice's default scales, speaker 0, seed 0, default chunking.
+    pub fn defaults(config: &VoiceConfig) -> Request {
+        Request { scales: config.scales, speaker: 0, seed: 0, chunking: Chunking::default() }
+    }
+}
+
+/// The encoder's outputs for one utterance.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    /// Channels of the prior (192 for Piper voices).
+    pub channels: usize,
+    /// Prior means, `channels × phonemes`, channel-major.
+    pub m_p: Vec<f32>,
+    /// Prior log-scales, same layout.
+    pub logs_p: Vec<f32>,
+    /// Frames per phoneme id.
+    pub durations: Vec<u32>,
+}
+
+/// A loaded Piper voice: config plus optimised tract plans. Cheap to share behind an `Arc`;
+/// plans are immutable and every run has its own state.
+pub struct Voice {
+    config: VoiceConfig,
+    multi_speaker: bool,
+    channels: usize,
+    hop: usize,
+    encoder: Plan,
+    decoder_any: Plan,
+    decoder_fixed: Vec<(usize, Plan)>,
+}
+
+impl core::fmt::Debug for Voice {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Voice")
+            .field("sample_rate", &self.config.sample_rate)
+            .field("speakers", &self.config.num_speakers)
+            .field("channels", &self.channels)
+            .field("hop", &self.hop)
+            .field("windows", &self.decoder_fixed.iter().map(|w| w.0).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+fn onnx_loader() -> tract_onnx::Onnx {
+    tract_onnx::onnx()
+        .with_ignore_output_shapes(true)
+        .with_ignore_output_types(true)
+        .with_ignore_value_info(true)
+}
+
+fn guard<T>(stage: &'static str, f: impl FnOnce() -> Result<T, VoiceError>) -> Result<T, VoiceError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(Err(VoiceError::Panic(stage)))
+}
+
+impl Voice {
+    /// Loads a voice from the bytes of its `.onnx` model and `.onnx.json` config.
+    pub fn load(onnx: &[u8], config_json: &[u8], options: &LoadOptions) -> Result<Arc<Voice>, VoiceError> {
+        let config = VoiceConfig::from_json(config_json)?;
+        let proto = tract_onnx::pb::ModelProto::decode(onnx)?;
+        let halves = guard("splitting the model", || Ok(surgery::split(proto)?))?;
+        guard("preparing the model", || Voice::from_halves(config, halves, options)).map(Arc::new)
+    }
+
+    fn from_halves(config: VoiceConfig, halves: Halves, options: &LoadOptions) -> Result<Voice, VoiceError> {
+        let Halves { encoder, decoder, multi_speaker } = halves;
+        if multi_speaker != (config.num_speakers > 1) && !multi_speaker {
+            return Err(crate::Error::ConfigInvalid("config has several speakers, model takes no sid").into());
+        }
+
+        // Encoder: symbolic phoneme length L.
+        let mut enc = onnx_loader().model_for_proto_model(&encoder).map_err(VoiceError::tract("parse the encoder"))?;
+        drop(encoder);
+        let l = enc.symbols.sym("L");
+        let mut facts = vec![
+            i64::fact([1.to_dim(), l.to_dim()]),
+            i64::fact([1]),
+            f32::fact([3]),
+        ];
+        if multi_speaker {
+            facts.push(i64::fact([1]));
+        }
+        facts.push(f32::fact([1.to_dim(), 2.to_dim(), l.to_dim()]));
+        for (i, f) in facts.into_iter().enumerate() {
+            enc.set_input_fact(i, f.into()).map_err(VoiceError::tract("set encoder inputs"))?;
+        }
+        let enc = enc.into_typed().map_err(VoiceError::tract("type the encoder"))?;
+        let channels = match enc.output_fact(0).map(|f| f.shape.to_tvec()) {
+            Ok(s) if s.len() == 3 => s[1].to_usize().map_err(|_| crate::Error::BadShape("m_p channels"))?,
+            _ => return Err(crate::Error::BadShape("m_p is not [1, C, L]").into()),
+        };
+        let encoder = enc
+            .into_optimized()
+            .and_then(|m| m.into_runnable())
+            .map_err(VoiceError::tract("optimise the encoder"))?;
+
+        // Decoder: symbolic frame length T, then fixed window lengths.
+        let mut dec = onnx_loader().model_for_proto_model(&decoder).map_err(VoiceError::tract("parse the decoder"))?;
+        drop(decoder);
+        let t = dec.symbols.sym("T");
+        let mut facts = vec![
+            f32::fact([1.to_dim(), channels.to_dim(), t.to_dim()]),
+            f32::fact([1.to_dim(), 1.to_dim(), t.to_dim()]),
+        ];
+        if multi_speaker {
+            facts.push(i64::fact([1]));
+        }
+        for (i, f) in facts.into_iter().enumerate() {
+            dec.set_input_fact(i, f.into()).map_err(VoiceError::tract("set decoder inputs"))?;
+        }
+        let dec = dec
+            .into_typed()
+            .and_then(|m| m.into_decluttered())
+            .map_err(VoiceError::tract("type the decoder"))?;
+        let mut lengths: Vec<usize> = options.chunking.window_lengths().to_vec();
+        lengths.dedup();
+        let mut decoder_fixed = Vec::new();
+        let mut hop = 0;
+        for len in lengths {
+            let subs = [(t.clone(), len.to_dim())].into_iter().collect();
+            let fixed = dec
+                .set_symbols(&subs)
+                .and_then(|m| m.into_optimized())
+                .map_err(VoiceError::tract("optimise a decoder window"))?;
+            let out = fixed.output_fact(0).map(|f| f.shape.to_tvec()).map_err(VoiceError::tract("read the decoder output"))?;
+            let samples = out.last().and_then(|d| d.to_usize().ok()).unwrap_or(0);
+            if samples == 0 || samples % len != 0 {
+                return Err(crate::Error::BadShape("decoder output is not a whole number of samples per frame").into());
+            }
+            hop = samples / len;
+            decoder_fixed.push((len, fixed.into_runnable().map_err(VoiceError::tract("plan a decoder window"))?));
+        }
+        let decoder_any = dec
+            .into_optimized()
+            .and_then(|m| m.into_runnable())
+            .map_err(VoiceError::tract("optimise the decoder"))?;
+        Ok(Voice { config, multi_speaker, channels, hop, encoder, decoder_any, decoder_fixed })
+    }
+
+    /// The voice's config.
+    pub fn config(&self) -> &VoiceConfig {
+        &self.config
+    }
+
+    /// Output sample rate in Hz.
+    pub fn sample_rate(&self) -> u32 {
+        self.config.sample_rate
+    }
+
+    /// Audio samples per decoder frame (256 for Piper voices).
+    pub fn hop(&self) -> usize {
+        self.hop
+    }
+
+    /// Checks a request against this voice.
+    pub fn check(&self, request: &Request) -> Result<(), VoiceError> {
+        request.scales.validate()?;
+        self.config.check_speaker(request.speaker)?;
+        Ok(())
+    }
+
+    fn speaker_input(&self, request: &Request) -> Option<TValue> {
+        self.multi_speaker.then(|| tensor1(&[request.speaker as i64]).into())
+    }
+
+    /// Runs the encoder: per-phoneme prior statistics and durations. Draws the duration
+    /// predictor's noise from `rng`.
+    pub fn encode(&self, ids: &PhonemeIds, request: &Request, rng: &mut Rng) -> Result<Encoded, VoiceError> {
+        self.check(request)?;
+        let ids = &ids.ids;
+        let n = ids.len();
+        let s = request.scales;
+        let mut noise = vec![0f32; 2 * n];
+        rng.fill_normal(&mut noise);
+        let mut inputs: TVec<TValue> = tvec![
+            tract_ndarray::Array2::from_shape_vec((1, n), ids.clone())
+                .map(Tensor::from)
+                .map_err(|_| crate::Error::BadShape("phoneme ids"))?
+                .into(),
+            tensor1(&[n as i64]).into(),
+            tensor1(&[s.noise_scale, s.length_scale, s.noise_w]).into(),
+        ];
+        inputs.extend(self.speaker_input(request));
+        inputs.push(
+            tract_ndarray::Array3::from_shape_vec((1, 2, n), noise)
+                .map(Tensor::from)
+                .map_err(|_| crate::Error::BadShape("noise"))?
+                .into(),
+        );
+        let out = self.encoder.run(inputs).map_err(VoiceError::tract("run the encoder"))?;
+        let view = |i: usize| -> Result<Vec<f32>, VoiceError> {
+            let v = out[i].to_plain_array_view::<f32>().map_err(VoiceError::tract("read the encoder output"))?;
+            Ok(v.iter().copied().collect())
+        };
+        let (m_p, logs_p, w_ceil) = (view(0)?, view(1)?, view(2)?);
+        if w_ceil.len() != n || m_p.len() != self.channels * n || logs_p.len() != m_p.len() {
+            return Err(crate::Error::BadShape("encoder outputs do not match the phoneme count").into());
+        }
+        Ok(Encoded { channels: self.channels, m_p, logs_p, durations: regulate::frame_counts(&w_ceil) })
+    }
+
+    /// Decodes frames `start..start + len` of `z`: `len · hop` samples.
+    pub fn decode(&self, z: &regulate::Latent, start: usize, len: usize, request: &Request, scratch: &mut Vec<f32>) -> Result<Vec<f32>, VoiceError> {
+        if z.channels != self.channels || start + len > z.frames || len == 0 {
+            return Err(crate::Error::BadShape("decoder window outside the latent").into());
+        }
+        z.window_into(start, len, scratch);
+        let z_p = tract_ndarray::Array3::from_shape_vec((1, self.channels, len), core::mem::take(scratch))
+            .map_err(|_| crate::Error::BadShape("z_p window"))?;
+        let mut inputs: TVec<TValue> = tvec![Tensor::from(z_p).into(), Tensor::from(tract_ndarray::Array3::<f32>::ones((1, 1, len))).into()];
+        inputs.extend(self.speaker_input(request));
+        let plan = self.decoder_fixed.iter().find(|(l, _)| *l == len).map(|(_, p)| p).unwrap_or(&self.decoder_any);
+        let out = plan.run(inputs).map_err(VoiceError::tract("run the decoder"))?;
+        let audio = out[0].to_plain_array_view::<f32>().map_err(VoiceError::tract("read the decoder output"))?;
+        if audio.len() != len * self.hop {
+            return Err(crate::Error::BadShape(if audio.is_empty() { "empty audio" } else { "audio length is not frames × hop" }).into());
+        }
+        Ok(audio.iter().copied().collect())
+    }
+
+    /// Starts synthesizing an utterance: runs the encoder and length regulation now; the
+    /// returned [`Synthesis`] decodes chunk by chunk.
+    pub fn synthesize(self: &Arc<Self>, ids: &PhonemeIds, request: &Request) -> Result<Synthesis, VoiceError> {
+        let mut rng = Rng::new(request.seed);
+        let encoded = self.encode(ids, request, &mut rng)?;
+        let latent = regulate::regulate(
+            &encoded.m_p,
+            &encoded.logs_p,
+            encoded.channels,
+            &encoded.durations,
+            request.scales.noise_scale,
+            &mut rng,
+        )?;
+        Ok(Synthesis::new(self.clone(), *request, encoded.durations, latent))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn voice_is_shareable_across_threads() {
+        fn f<T: Send + Sync>() {}
+        f::<super::Voice>();
+    }
+}

@@ -1,0 +1,30 @@
+//! Parla's engine.
+//!
+//! Everything here is `no_std` + `alloc` except inference, which needs tract and sits behind the
+//! `std` feature. Nothing in this crate does I/O, spawns threads or reads a clock: callers pass
+//! bytes and time in, and take audio out.
+//!
+//! The path from phonemes to audio:
+//! 1. [`config::VoiceConfig`] reads a Piper `.onnx.json`;
+//! 2. [`phonemes::PhonemeIds`] turns IPA into the ids the voice was trained on;
+//! 3. the encoder (in `infer`) yields per-phoneme means, log-scales and durations;
+//! 4. [`regulate`] repeats each phoneme's column for its duration and adds seeded noise;
+//! 5. [`chunk::ChunkPlan`] cuts the frames into decoder windows so audio streams out in chunks.
+#![no_std]
+#![warn(missing_docs)]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod chunk;
+pub mod config;
+pub mod g2p;
+pub mod error;
+pub mod phonemes;
+pub mod regulate;
+pub mod rng;
+
+#[cfg(feature = "std")]
+pub mod infer;
+
+pub use error::Error;

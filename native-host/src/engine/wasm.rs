@@ -1,0 +1,273 @@
+//! The core's WebAssembly build (`just wasm`) run inside wasmtime.
+//!
+//! The guest exposes a small C ABI (see the `parla-wasm` crate). Compiled machine code is cached
+//! on disk, keyed by the module's bytes and by wasmtime's own compatibility hash (version,
+//! settings, CPU features), so only the first run pays for compilation.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use parla_core::chunk::Chunking;
+use sha2::{Digest, Sha256};
+use wasmtime::{Config, Instance, Memory, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc};
+
+use super::{Engine, EngineKind, Request, Started};
+use crate::error::HostError;
+
+/// Largest linear memory a guest may grow to.
+const MEMORY_LIMIT: usize = 3 << 30;
+
+fn wasm_err(context: &str) -> impl FnOnce(wasmtime::Error) -> HostError + '_ {
+    move |e| HostError::Wasm(format!("{context}: {e:#}"))
+}
+
+/// Where the wasm module is looked for: `$PARLA_WASM`, next to this executable, or in this
+/// source tree's build folder.
+pub fn module_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("PARLA_WASM") {
+        return PathBuf::from(p);
+    }
+    let beside = std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.join("parla_wasm.wasm")));
+    match beside {
+        Some(p) if p.is_file() => p,
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-unknown-unknown/wasm/parla_wasm.wasm"),
+    }
+}
+
+/// Folder for compiled-module files: `$PARLA_CACHE_DIR`, else `$XDG_CACHE_HOME/parla`, else
+/// `~/.cache/parla`.
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("PARLA_CACHE_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(d).join("parla"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/parla"))
+}
+
+struct Sha(Sha256);
+
+impl Hasher for Sha {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+    fn finish(&self) -> u64 {
+        unreachable!("only the digest is used")
+    }
+}
+
+/// How a module was obtained, for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompileSource {
+    /// Loaded from the on-disk cache.
+    Cache,
+    /// Compiled now (and cached if possible).
+    Compiled,
+}
+
+/// The wasmtime engine configuration every Parla host uses.
+pub fn engine() -> Result<wasmtime::Engine, HostError> {
+    let mut config = Config::new();
+    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    wasmtime::Engine::new(&config).map_err(wasm_err("creating the engine"))
+}
+
+/// Compiles `wasm`, or loads its compiled form from the cache.
+pub fn compile_cached(engine: &wasmtime::Engine, wasm: &[u8]) -> Result<(Module, CompileSource), HostError> {
+    let mut h = Sha(Sha256::new());
+    engine.precompile_compatibility_hash().hash(&mut h);
+    h.0.update(wasm);
+    let key: String = h.0.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let file = cache_dir().map(|d| d.join(format!("{key}.cwasm")));
+    if let Some(f) = file.as_ref().filter(|f| f.is_file()) {
+        // SAFETY: the file was written by `Module::serialize` of this same engine configuration
+        // (the key includes wasmtime's compatibility hash), and wasmtime re-checks its header.
+        if let Ok(m) = unsafe { Module::deserialize_file(engine, f) } {
+            return Ok((m, CompileSource::Cache));
+        }
+    }
+    let module = Module::new(engine, wasm).map_err(wasm_err("compiling the module"))?;
+    if let Some(f) = file {
+        // A cache that cannot be written only costs time.
+        if let (Some(dir), Ok(bytes)) = (f.parent(), module.serialize()) {
+            let tmp = f.with_extension(format!("tmp{}", std::process::id()));
+            let _ = std::fs::create_dir_all(dir)
+                .and_then(|_| std::fs::write(&tmp, bytes))
+                .and_then(|_| std::fs::rename(&tmp, &f));
+        }
+    }
+    Ok((module, CompileSource::Compiled))
+}
+
+struct Exports {
+    memory: Memory,
+    alloc: TypedFunc<u32, u32>,
+    voice_load: TypedFunc<(u32, u32, u32, u32, u32, u32, u32), i32>,
+    sample_rate: TypedFunc<(), u32>,
+    hop: TypedFunc<(), u32>,
+    start: TypedFunc<(u32, u32, f32, f32, f32, u32, u64, u32, u32, u32), i32>,
+    next_chunk: TypedFunc<(), i32>,
+    chunk_ptr: TypedFunc<(), u32>,
+    durations_ptr: TypedFunc<(), u32>,
+    durations_len: TypedFunc<(), u32>,
+    skipped_ptr: TypedFunc<(), u32>,
+    skipped_len: TypedFunc<(), u32>,
+    error_ptr: TypedFunc<(), u32>,
+    error_len: TypedFunc<(), u32>,
+}
+
+impl Exports {
+    fn new(store: &mut Store<StoreLimits>, instance: &Instance) -> Result<Exports, HostError> {
+        macro_rules! f {
+            ($name:literal) => {
+                instance.get_typed_func(&mut *store, $name).map_err(wasm_err($name))?
+            };
+        }
+        Ok(Exports {
+            memory: instance
+                .get_memory(&mut *store, "memory")
+                .ok_or_else(|| HostError::Wasm("the module exports no memory".into()))?,
+            alloc: f!("parla_alloc"),
+            voice_load: f!("parla_voice_load"),
+            sample_rate: f!("parla_sample_rate"),
+            hop: f!("parla_hop"),
+            start: f!("parla_start"),
+            next_chunk: f!("parla_next_chunk"),
+            chunk_ptr: f!("parla_chunk_ptr"),
+            durations_ptr: f!("parla_durations_ptr"),
+            durations_len: f!("parla_durations_len"),
+            skipped_ptr: f!("parla_skipped_ptr"),
+            skipped_len: f!("parla_skipped_len"),
+            error_ptr: f!("parla_error_ptr"),
+            error_len: f!("parla_error_len"),
+        })
+    }
+}
+
+/// Timings of loading a voice into the wasm engine.
+#[derive(Debug, Clone, Copy)]
+pub struct WasmLoadTimes {
+    /// Compiling the module or loading it from the cache, in seconds.
+    pub compile_s: f64,
+    /// Where the module came from.
+    pub source: CompileSource,
+    /// The guest's voice load (parse, surgery, optimisation), in seconds.
+    pub voice_s: f64,
+}
+
+/// One guest instance with a voice loaded.
+pub struct WasmEngine {
+    store: Store<StoreLimits>,
+    x: Exports,
+    sample_rate: u32,
+    hop: usize,
+    /// How long loading took.
+    pub load_times: WasmLoadTimes,
+}
+
+impl WasmEngine {
+    /// Compiles (or loads from the cache) the module at [`module_path`] and loads a voice.
+    pub fn load(onnx: &[u8], config: &[u8], chunking: Chunking) -> Result<WasmEngine, HostError> {
+        let path = module_path();
+        let wasm = std::fs::read(&path).map_err(|e| {
+            HostError::Wasm(format!("{}: {e} (build it with `just wasm`)", path.display()))
+        })?;
+        let engine = engine()?;
+        let t0 = Instant::now();
+        let (module, source) = compile_cached(&engine, &wasm)?;
+        let compile_s = t0.elapsed().as_secs_f64();
+        let limits = StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).build();
+        let mut store = Store::new(&engine, limits);
+        store.limiter(|l| l);
+        let instance = Instance::new(&mut store, &module, &[]).map_err(wasm_err("instantiating"))?;
+        let x = Exports::new(&mut store, &instance)?;
+        let mut e = WasmEngine {
+            store,
+            x,
+            sample_rate: 0,
+            hop: 0,
+            load_times: WasmLoadTimes { compile_s, source, voice_s: 0.0 },
+        };
+        let t1 = Instant::now();
+        let onnx_ptr = e.put(onnx)?;
+        let json_ptr = e.put(config)?;
+        let args = (onnx_ptr, onnx.len() as u32, json_ptr, config.len() as u32, chunking.first as u32, chunking.size as u32, chunking.context as u32);
+        let status = e.x.voice_load.call(&mut e.store, args).map_err(wasm_err("loading the voice"))?;
+        e.check(status)?;
+        e.load_times.voice_s = t1.elapsed().as_secs_f64();
+        e.sample_rate = e.x.sample_rate.call(&mut e.store, ()).map_err(wasm_err("sample rate"))?;
+        e.hop = e.x.hop.call(&mut e.store, ()).map_err(wasm_err("hop"))? as usize;
+        Ok(e)
+    }
+
+    /// Copies bytes into a fresh guest buffer (which the guest call it is passed to frees).
+    fn put(&mut self, bytes: &[u8]) -> Result<u32, HostError> {
+        let ptr = self.x.alloc.call(&mut self.store, bytes.len() as u32).map_err(wasm_err("allocating"))?;
+        if ptr == 0 && !bytes.is_empty() {
+            return Err(HostError::Wasm("guest is out of memory".into()));
+        }
+        self.x.memory.write(&mut self.store, ptr as usize, bytes).map_err(|e| HostError::Wasm(format!("writing guest memory: {e}")))?;
+        Ok(ptr)
+    }
+
+    fn read(&mut self, ptr: u32, len: usize) -> Result<Vec<u8>, HostError> {
+        let mut buf = vec![0u8; len];
+        self.x.memory.read(&self.store, ptr as usize, &mut buf).map_err(|e| HostError::Wasm(format!("reading guest memory: {e}")))?;
+        Ok(buf)
+    }
+
+    fn check(&mut self, status: i32) -> Result<i32, HostError> {
+        if status >= 0 {
+            return Ok(status);
+        }
+        let ptr = self.x.error_ptr.call(&mut self.store, ()).map_err(wasm_err("error"))?;
+        let len = self.x.error_len.call(&mut self.store, ()).map_err(wasm_err("error"))? as usize;
+        let msg = String::from_utf8_lossy(&self.read(ptr, len)?).into_owned();
+        Err(HostError::Wasm(msg))
+    }
+}
+
+impl Engine for WasmEngine {
+    fn kind(&self) -> EngineKind {
+        EngineKind::Wasm
+    }
+
+    fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+
+    fn hop(&self) -> usize {
+        self.hop
+    }
+
+    fn start(&mut self, ipa: &str, request: &Request) -> Result<Started, HostError> {
+        let ptr = self.put(ipa.as_bytes())?;
+        let (s, c) = (request.scales, request.chunking);
+        let args = (ptr, ipa.len() as u32, s.noise_scale, s.length_scale, s.noise_w, request.speaker, request.seed, c.first as u32, c.size as u32, c.context as u32);
+        let frames = self.x.start.call(&mut self.store, args).map_err(wasm_err("start"))?;
+        let frames = self.check(frames)? as usize;
+        let dptr = self.x.durations_ptr.call(&mut self.store, ()).map_err(wasm_err("durations"))?;
+        let dlen = self.x.durations_len.call(&mut self.store, ()).map_err(wasm_err("durations"))? as usize;
+        let durations = self.read(dptr, dlen * 4)?.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let sptr = self.x.skipped_ptr.call(&mut self.store, ()).map_err(wasm_err("skipped"))?;
+        let slen = self.x.skipped_len.call(&mut self.store, ()).map_err(wasm_err("skipped"))? as usize;
+        let skipped = String::from_utf8_lossy(&self.read(sptr, slen)?).into_owned();
+        Ok(Started { frames, durations, skipped })
+    }
+
+    fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<bool, HostError> {
+        let n = self.x.next_chunk.call(&mut self.store, ()).map_err(wasm_err("decoding"))?;
+        let n = self.check(n)? as usize;
+        out.clear();
+        if n == 0 {
+            return Ok(false);
+        }
+        let ptr = self.x.chunk_ptr.call(&mut self.store, ()).map_err(wasm_err("chunk"))? as usize;
+        let mem = self.x.memory.data(&self.store);
+        let bytes = mem.get(ptr..ptr + 4 * n).ok_or_else(|| HostError::Wasm("chunk outside guest memory".into()))?;
+        out.extend(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+        Ok(true)
+    }
+}

@@ -1,0 +1,41 @@
+//! Errors of the `parla` command, each a single clear line for the user.
+
+use std::path::PathBuf;
+
+use parla_core::infer::VoiceError;
+
+/// Everything that can stop a `parla` command.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// No voice was given and the default one is not installed.
+    #[error("no voice found: pass --voice PATH.onnx, set PARLA_VOICE, or run `just setup` to fetch the default voice (looked in {0})")]
+    NoVoice(String),
+    /// The voice could not be loaded or run natively.
+    #[error("{0}")]
+    Voice(#[from] VoiceError),
+    /// A core error (bad parameter, empty input, …).
+    #[error("{0}")]
+    Core(#[from] parla_core::Error),
+    /// The wasm engine failed: module missing, trap, or a guest error.
+    #[error("wasm engine: {0}")]
+    Wasm(String),
+    /// Writing the output failed.
+    #[error("writing output: {0}")]
+    Output(#[source] std::io::Error),
+}
+
+impl HostError {
+    /// An I/O error on a named file.
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> HostError {
+        let path = path.into();
+        move |source| HostError::Io { path, source }
+    }
+}

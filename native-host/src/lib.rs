@@ -1,0 +1,12 @@
+//! The `parla` command's library: engines (native and wasm-in-wasmtime), voice files, WAV
+//! output, and the subcommands. The binary in `main.rs` only parses arguments and reports errors.
+
+pub mod bench;
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod say;
+pub mod voice_files;
+pub mod wav;
+
+pub use error::HostError;

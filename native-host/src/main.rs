@@ -1,0 +1,19 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use parla_host::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Say(args) => parla_host::say::run(&args),
+        Command::Bench(args) => parla_host::bench::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("parla: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! `parla say`: text or phonemes to a WAV file or stdout, written chunk by chunk.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use parla_core::chunk::Chunking;
+use parla_core::infer::Request;
+
+use crate::cli::{SayArgs, SynthArgs};
+use crate::engine::{self, Engine};
+use crate::error::HostError;
+use crate::voice_files;
+use crate::wav;
+
+/// Loads the voice named by the arguments into the chosen engine.
+pub fn open_engine(args: &SynthArgs) -> Result<Box<dyn Engine>, HostError> {
+    let files = voice_files::resolve(args.voice.as_deref())?;
+    let (onnx, config) = files.read()?;
+    engine::open(args.engine, onnx, config, chunking(args))
+}
+
+/// The chunking the arguments ask for.
+pub fn chunking(args: &SynthArgs) -> Chunking {
+    Chunking { first: args.first_chunk.max(1), size: args.chunk.max(1), context: args.context }
+}
+
+/// The request the arguments ask for, over the voice's defaults.
+pub fn request(args: &SynthArgs, defaults: parla_core::config::Scales) -> Request {
+    let mut scales = defaults;
+    if let Some(v) = args.noise_scale {
+        scales.noise_scale = v;
+    }
+    if let Some(v) = args.noise_w {
+        scales.noise_w = v;
+    }
+    if let Some(v) = args.length_scale {
+        scales.length_scale = v;
+    }
+    Request { scales, speaker: args.speaker, seed: args.seed, chunking: chunking(args) }
+}
+
+fn voice_scales(args: &SynthArgs) -> Result<parla_core::config::Scales, HostError> {
+    let files = voice_files::resolve(args.voice.as_deref())?;
+    let json = std::fs::read(&files.config).map_err(HostError::io(&files.config))?;
+    Ok(parla_core::config::VoiceConfig::from_json(&json)?.scales)
+}
+
+/// Runs `parla say`.
+pub fn run(args: &SayArgs) -> Result<(), HostError> {
+    let ipa = match (&args.phonemes, &args.text) {
+        (Some(p), _) => p.clone(),
+        (None, text) => {
+            let text = match text {
+                Some(t) => t.clone(),
+                None => {
+                    let mut s = String::new();
+                    std::io::stdin().read_to_string(&mut s).map_err(HostError::io("<stdin>"))?;
+                    s
+                }
+            };
+            parla_core::g2p::placeholder_ipa(&text)
+        }
+    };
+    let request = request(&args.synth, voice_scales(&args.synth)?);
+    request.scales.validate()?;
+    let mut engine = open_engine(&args.synth)?;
+    let started = engine.start(&ipa, &request)?;
+    if !started.skipped.is_empty() {
+        eprintln!("parla: warning: skipped phonemes the voice does not know: {}", started.skipped);
+    }
+
+    let to_stdout = match &args.output {
+        Some(p) => p == Path::new("-"),
+        None => !std::io::stdout().is_terminal(),
+    };
+    let samples = started.frames * engine.hop();
+    if to_stdout {
+        let mut out = std::io::stdout().lock();
+        write_wav(engine.as_mut(), &mut out, samples)
+    } else {
+        let path = args.output.clone().unwrap_or_else(|| PathBuf::from("parla.wav"));
+        let file = std::fs::File::create(&path).map_err(HostError::io(&path))?;
+        let mut out = std::io::BufWriter::new(file);
+        write_wav(engine.as_mut(), &mut out, samples)?;
+        eprintln!("parla: wrote {} ({:.2} s)", path.display(), samples as f64 / engine.sample_rate() as f64);
+        Ok(())
+    }
+}
+
+/// Streams the started utterance as WAV: header first, then each chunk as soon as it is decoded.
+fn write_wav(engine: &mut dyn Engine, out: &mut impl Write, samples: usize) -> Result<(), HostError> {
+    wav::write_header(out, engine.sample_rate(), Some(samples)).map_err(HostError::Output)?;
+    let (mut chunk, mut bytes) = (Vec::new(), Vec::new());
+    while engine.next_chunk(&mut chunk)? {
+        wav::pcm16(&chunk, &mut bytes);
+        out.write_all(&bytes).and_then(|_| out.flush()).map_err(HostError::Output)?;
+    }
+    Ok(())
+}

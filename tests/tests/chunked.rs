@@ -1,0 +1,40 @@
+//! Chunked decoding equals whole-utterance decoding, for one word and for 30 s of speech.
+
+use parla_core::chunk::Chunking;
+use parla_core::infer::Request;
+use parla_core::phonemes::PhonemeIds;
+use parla_tests::*;
+
+fn check(ipa: &str, min_seconds: f64) {
+    let voice = native_voice();
+    let ids = PhonemeIds::from_ipa(voice.config(), ipa).unwrap();
+    let request = Request { seed: 7, chunking: Chunking::default(), ..Request::defaults(voice.config()) };
+    let mut chunked = voice.synthesize(&ids, &request).unwrap();
+    let mut whole = voice.synthesize(&ids, &request).unwrap();
+    assert_eq!(chunked.latent(), whole.latent(), "same seed, same latents");
+    let seconds = chunked.total_samples() as f64 / voice.sample_rate() as f64;
+    assert!(seconds >= min_seconds, "only {seconds:.1} s of audio");
+    let whole = whole.decode_whole().unwrap();
+    let mut joined = Vec::new();
+    let mut chunks = 0;
+    for c in chunked.by_ref() {
+        let c = c.unwrap();
+        assert_eq!(c.first_frame * voice.hop(), joined.len(), "chunks are contiguous");
+        joined.extend_from_slice(&c.samples);
+        chunks += 1;
+    }
+    let snr = snr_db(&whole, &joined);
+    eprintln!("{seconds:.1} s in {chunks} chunks: {snr:.1} dB against whole decoding");
+    assert!(snr >= 60.0, "SNR {snr:.1} dB");
+}
+
+#[test]
+fn one_word() {
+    check("hˈɛloʊ", 0.2);
+}
+
+#[test]
+fn thirty_seconds() {
+    let sentence = "stɹˈiːmɪŋ spˈiːtʃ sˈɪnθəsɪs stˈɑːɹts plˈeɪɪŋ ðə fˈɜːst wˈɜːdz wˌaɪl ðə ɹˈɛst ʌv ðə sˈɛntəns ɪz stˈɪl bˈiːɪŋ kəmpjˈuːɾɪd, wˌɪtʃ kˈiːps ðə dɪlˈeɪ ʃˈɔːɹt ˈiːvən fɔːɹ lˈɔŋ ˈænsɚz. ";
+    check(&sentence.repeat(4), 30.0);
+}

@@ -1,0 +1,252 @@
+//! Parla's core behind a plain C ABI, for hosts that run WebAssembly (wasmtime).
+//!
+//! One instance holds one voice and one utterance at a time. The host copies bytes in through
+//! [`parla_alloc`], calls the functions below, and reads results straight out of linear memory
+//! (`parla_chunk_ptr`, `parla_error_ptr`, …). Every call that can fail returns a negative
+//! [`Status`] code and leaves a message at [`parla_error_ptr`] / [`parla_error_len`].
+//!
+//! Build: `just wasm` (wasm32-unknown-unknown, `+simd128`, LTO).
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use parla_core::chunk::Chunking;
+use parla_core::config::Scales;
+use parla_core::infer::{LoadOptions, Request, Synthesis, Voice, VoiceError};
+use parla_core::phonemes::PhonemeIds;
+
+/// Status codes returned (negated) by the exports.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy)]
+pub enum Status {
+    /// Bad parameter, unknown speaker, empty or oversized input.
+    Input = 1,
+    /// The voice files are not a usable Piper voice.
+    Voice = 2,
+    /// Inference failed.
+    Inference = 3,
+    /// No voice is loaded.
+    NoVoice = 4,
+    /// Text is not UTF-8.
+    Utf8 = 5,
+}
+
+#[derive(Default)]
+struct State {
+    voice: Option<Arc<Voice>>,
+    synth: Option<Synthesis>,
+    chunk: Vec<f32>,
+    durations: Vec<u32>,
+    skipped: String,
+    error: String,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+fn fail(state: &mut State, status: Status, message: impl ToString) -> i32 {
+    state.error = message.to_string();
+    -(status as i32)
+}
+
+fn voice_status(e: &VoiceError) -> Status {
+    match e {
+        VoiceError::Core(_) => Status::Input,
+        VoiceError::Tract { stage, .. } if stage.starts_with("run") => Status::Inference,
+        _ => Status::Voice,
+    }
+}
+
+/// Allocates `len` bytes for the host to fill; 0 when out of memory.
+#[no_mangle]
+pub extern "C" fn parla_alloc(len: usize) -> *mut u8 {
+    let mut v = Vec::<u8>::new();
+    if v.try_reserve_exact(len).is_err() {
+        return std::ptr::null_mut();
+    }
+    let p = v.as_mut_ptr();
+    std::mem::forget(v);
+    p
+}
+
+/// Frees what [`parla_alloc`] gave.
+///
+/// # Safety
+/// `ptr` and `len` must come from one `parla_alloc` call, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn parla_free(ptr: *mut u8, len: usize) {
+    if !ptr.is_null() {
+        drop(Vec::from_raw_parts(ptr, 0, len));
+    }
+}
+
+/// Takes back a host-filled buffer.
+unsafe fn take(ptr: *mut u8, len: usize) -> Vec<u8> {
+    if ptr.is_null() {
+        Vec::new()
+    } else {
+        Vec::from_raw_parts(ptr, len, len)
+    }
+}
+
+/// Loads a voice from its `.onnx` and `.onnx.json` bytes, which this call frees. Decoder plans
+/// are optimised for the chunking given (`first`, `size`, `context` frames). Returns 0 or a
+/// negative [`Status`].
+///
+/// # Safety
+/// Both buffers must come from [`parla_alloc`] with these lengths, filled.
+#[no_mangle]
+pub unsafe extern "C" fn parla_voice_load(
+    onnx: *mut u8,
+    onnx_len: usize,
+    json: *mut u8,
+    json_len: usize,
+    first: u32,
+    size: u32,
+    context: u32,
+) -> i32 {
+    let onnx = take(onnx, onnx_len);
+    let json = take(json, json_len);
+    let chunking = Chunking { first: first as usize, size: size as usize, context: context as usize };
+    STATE.with_borrow_mut(|s| {
+        s.synth = None;
+        s.voice = None;
+        match Voice::load(&onnx, &json, &LoadOptions { chunking }) {
+            Ok(v) => {
+                s.voice = Some(v);
+                0
+            }
+            Err(e) => fail(s, Status::Voice, e),
+        }
+    })
+}
+
+/// Sample rate of the loaded voice (0 if none).
+#[no_mangle]
+pub extern "C" fn parla_sample_rate() -> u32 {
+    STATE.with_borrow(|s| s.voice.as_ref().map_or(0, |v| v.sample_rate()))
+}
+
+/// Samples per frame of the loaded voice (0 if none).
+#[no_mangle]
+pub extern "C" fn parla_hop() -> u32 {
+    STATE.with_borrow(|s| s.voice.as_ref().map_or(0, |v| v.hop() as u32))
+}
+
+/// Encodes an utterance given as IPA (UTF-8, freed by this call). Returns its frame count, or a
+/// negative [`Status`]. Durations and skipped phonemes are then readable.
+///
+/// # Safety
+/// `ipa` must come from [`parla_alloc`] with this length, filled.
+#[no_mangle]
+pub unsafe extern "C" fn parla_start(
+    ipa: *mut u8,
+    ipa_len: usize,
+    noise_scale: f32,
+    length_scale: f32,
+    noise_w: f32,
+    speaker: u32,
+    seed: u64,
+    first: u32,
+    size: u32,
+    context: u32,
+) -> i32 {
+    let ipa = take(ipa, ipa_len);
+    STATE.with_borrow_mut(|s| {
+        s.synth = None;
+        let Some(voice) = s.voice.clone() else { return fail(s, Status::NoVoice, "no voice loaded") };
+        let Ok(ipa) = std::str::from_utf8(&ipa) else { return fail(s, Status::Utf8, "phonemes are not UTF-8") };
+        let ids = match PhonemeIds::from_ipa(voice.config(), ipa) {
+            Ok(ids) => ids,
+            Err(e) => return fail(s, Status::Input, e),
+        };
+        let request = Request {
+            scales: Scales { noise_scale, length_scale, noise_w },
+            speaker,
+            seed,
+            chunking: Chunking { first: first as usize, size: size as usize, context: context as usize },
+        };
+        match voice.synthesize(&ids, &request) {
+            Ok(synth) => {
+                s.durations = synth.durations().to_vec();
+                s.skipped = ids.skipped.iter().collect();
+                let frames = synth.frames() as i32;
+                s.synth = Some(synth);
+                frames
+            }
+            Err(e) => fail(s, voice_status(&e), e),
+        }
+    })
+}
+
+/// Decodes the next chunk. Returns its sample count (read them at [`parla_chunk_ptr`]), 0 when
+/// the utterance is done, or a negative [`Status`].
+#[no_mangle]
+pub extern "C" fn parla_next_chunk() -> i32 {
+    STATE.with_borrow_mut(|s| {
+        let Some(synth) = s.synth.as_mut() else { return 0 };
+        match synth.next_chunk() {
+            Some(Ok(chunk)) => {
+                s.chunk = chunk.samples;
+                s.chunk.len() as i32
+            }
+            Some(Err(e)) => {
+                s.synth = None;
+                fail(s, voice_status(&e), e)
+            }
+            None => {
+                s.synth = None;
+                0
+            }
+        }
+    })
+}
+
+/// Drops the current utterance, if any.
+#[no_mangle]
+pub extern "C" fn parla_cancel() {
+    STATE.with_borrow_mut(|s| s.synth = None);
+}
+
+/// The last chunk's samples (f32).
+#[no_mangle]
+pub extern "C" fn parla_chunk_ptr() -> *const f32 {
+    STATE.with_borrow(|s| s.chunk.as_ptr())
+}
+
+/// The current utterance's durations (u32 frames per phoneme id).
+#[no_mangle]
+pub extern "C" fn parla_durations_ptr() -> *const u32 {
+    STATE.with_borrow(|s| s.durations.as_ptr())
+}
+
+/// How many durations.
+#[no_mangle]
+pub extern "C" fn parla_durations_len() -> u32 {
+    STATE.with_borrow(|s| s.durations.len() as u32)
+}
+
+/// Phonemes of the current utterance the voice does not know (UTF-8).
+#[no_mangle]
+pub extern "C" fn parla_skipped_ptr() -> *const u8 {
+    STATE.with_borrow(|s| s.skipped.as_ptr())
+}
+
+/// Byte length of the skipped phonemes.
+#[no_mangle]
+pub extern "C" fn parla_skipped_len() -> u32 {
+    STATE.with_borrow(|s| s.skipped.len() as u32)
+}
+
+/// The last error message (UTF-8).
+#[no_mangle]
+pub extern "C" fn parla_error_ptr() -> *const u8 {
+    STATE.with_borrow(|s| s.error.as_ptr())
+}
+
+/// Byte length of the last error message.
+#[no_mangle]
+pub extern "C" fn parla_error_len() -> u32 {
+    STATE.with_borrow(|s| s.error.len() as u32)
+}
