@@ -84,7 +84,7 @@ fn out_of_range_parameters_are_one_line() {
     assert!(err.contains("noise-scale"), "{err}");
     let err = one_line_error(&parla(&["say", "--phonemes", "a", "--speaker", "3", "-o", "-"], None));
     assert!(err.contains("speaker 3"), "{err}");
-    let err = one_line_error(&parla(&["say", "--phonemes", "ǂǂ", "-o", "-"], None));
+    let err = one_line_error(&parla(&["say", "--phonemes", "☃☃", "-o", "-"], None));
     assert!(err.contains("nothing to speak"), "{err}");
 }
 

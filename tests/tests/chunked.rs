@@ -5,10 +5,10 @@ use parla_core::infer::Request;
 use parla_core::phonemes::PhonemeIds;
 use parla_tests::*;
 
-fn check(ipa: &str, min_seconds: f64) {
+fn check(ipa: &str, chunking: Chunking, min_seconds: f64, min_chunks: usize) {
     let voice = native_voice();
     let ids = PhonemeIds::from_ipa(voice.config(), ipa).unwrap();
-    let request = Request { seed: 7, chunking: Chunking::default(), ..Request::defaults(voice.config()) };
+    let request = Request { seed: 7, chunking, ..Request::defaults(voice.config()) };
     let mut chunked = voice.synthesize(&ids, &request).unwrap();
     let mut whole = voice.synthesize(&ids, &request).unwrap();
     assert_eq!(chunked.latent(), whole.latent(), "same seed, same latents");
@@ -25,16 +25,19 @@ fn check(ipa: &str, min_seconds: f64) {
     }
     let snr = snr_db(&whole, &joined);
     eprintln!("{seconds:.1} s in {chunks} chunks: {snr:.1} dB against whole decoding");
+    assert!(chunks >= min_chunks, "only {chunks} chunks");
     assert!(snr >= 60.0, "SNR {snr:.1} dB");
 }
 
 #[test]
 fn one_word() {
-    check("hˈɛloʊ", 0.2);
+    // Small chunks so that even one word is cut into several windows.
+    let small = Chunking { first: 8, size: 16, context: 24 };
+    check("ˌɪntɚnˌæʃənəlaɪzˈeɪʃən", small, 1.0, 4);
 }
 
 #[test]
 fn thirty_seconds() {
     let sentence = "stɹˈiːmɪŋ spˈiːtʃ sˈɪnθəsɪs stˈɑːɹts plˈeɪɪŋ ðə fˈɜːst wˈɜːdz wˌaɪl ðə ɹˈɛst ʌv ðə sˈɛntəns ɪz stˈɪl bˈiːɪŋ kəmpjˈuːɾɪd, wˌɪtʃ kˈiːps ðə dɪlˈeɪ ʃˈɔːɹt ˈiːvən fɔːɹ lˈɔŋ ˈænsɚz. ";
-    check(&sentence.repeat(4), 30.0);
+    check(&sentence.repeat(4), Chunking::default(), 30.0, 40);
 }
