@@ -158,6 +158,21 @@ pub fn run(args: &BenchArgs) -> Result<(), HostError> {
     } else {
         None
     };
+    if args.engines.contains(&EngineKind::Wasm) && !args.skip_compile {
+        let path = engine::wasm::module_path();
+        let wasm = std::fs::read(&path).map_err(HostError::io(&path))?;
+        let t = Instant::now();
+        wasmtime::Module::new(&engine::wasm::engine()?, &wasm)
+            .map_err(|e| HostError::Wasm(format!("compiling: {e:#}")))?;
+        println!(
+            "{:<12} {:>10.3} {:>10} {:>12}  compiling the {:.1} MB module without the cache",
+            "wasm-compile",
+            t.elapsed().as_secs_f64(),
+            "-",
+            "-",
+            wasm.len() as f64 / 1e6
+        );
+    }
     let mut reports = Vec::new();
     for &kind in &args.engines {
         let r = measure(kind, &onnx, &config, args)?;

@@ -88,6 +88,9 @@ pub struct BenchArgs {
     /// Also run onnxruntime on the original voice through `tests/bench/ort_rtf.py` (needs python3).
     #[arg(long)]
     pub ort: bool,
+    /// Skip timing an uncached compile of the wasm module (about 20 s on 2 cores).
+    #[arg(long)]
+    pub skip_compile: bool,
     /// Synthesis options.
     #[command(flatten)]
     pub synth: SynthArgs,
