@@ -23,6 +23,7 @@ pub mod error;
 pub mod phonemes;
 pub mod regulate;
 pub mod rng;
+pub mod segment;
 
 #[cfg(feature = "std")]
 pub mod infer;

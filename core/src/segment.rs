@@ -1,0 +1,603 @@
+//! L1: cutting text into segments as it arrives.
+//!
+//! Text can be pushed whole or in pieces (an LLM emitting tokens). A segment is emitted as soon
+//! as its end is certain: sentence and clause punctuation (`. ! ? ; : ,` and CJK `。！？；，、：`),
+//! newlines, and `<break>` tags. Abbreviations (`Dr. Smith`), initials (`J. Smith`), decimals
+//! (`3.14`), thousands (`1,000`) and times (`10:30`) are not taken for ends. The first segment is
+//! kept short so the first audio comes early; a run-on segment is split at the best word
+//! boundary. A small SSML subset is understood: `<speak>`, `<break time="250ms"/>` (or
+//! `strength="strong"`), and `<prosody rate="slow">…</prosody>`; other tags are dropped.
+//! [`Segmenter::flush`] ends the stream.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ops::Range;
+
+/// Why a text segment ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// `.`, `!`, `?` or their CJK forms.
+    Sentence,
+    /// `,`, `;`, `:` or their CJK forms.
+    Clause,
+    /// A line break.
+    Newline,
+    /// A tag (`<break>`, a rate change) cut the text.
+    Tag,
+    /// The segment reached its length limit and was split at a word boundary.
+    Length,
+    /// The stream was flushed.
+    Flush,
+}
+
+/// One unit of work for synthesis.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Segment {
+    /// Text to speak.
+    Text {
+        /// Cleaned text (tags and entities resolved, white space collapsed), with its final
+        /// punctuation: Piper voices use it for prosody.
+        text: String,
+        /// Speaking-rate multiplier from `<prosody rate>` (1.0 when none).
+        rate: f32,
+        /// Why the segment ended.
+        end: End,
+        /// Byte range of the segment in the stream as pushed (tags included).
+        source: Range<usize>,
+    },
+    /// Silence, from `<break>`.
+    Break {
+        /// Its length in milliseconds.
+        millis: u32,
+    },
+}
+
+/// Length limits, in characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// The first segment is split at a word boundary once it is this long.
+    pub first_max_chars: usize,
+    /// Every later segment is split once it is this long.
+    pub max_chars: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy { first_max_chars: 60, max_chars: 240 }
+    }
+}
+
+/// Longest tag or entity waited for; a longer `<…` is taken as text.
+const MAX_TAG: usize = 256;
+/// Longest break honoured, in milliseconds.
+const MAX_BREAK_MS: u32 = 10_000;
+/// Deepest `<prosody>` nesting remembered.
+const MAX_RATE_DEPTH: usize = 32;
+
+/// Words after which a full stop does not end a sentence (lower case, without the dot).
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "vs", "etc", "e.g", "i.e", "inc", "ltd",
+    "co", "mt", "fig", "approx", "dept", "gen", "gov", "capt", "sgt", "lt", "col", "rev", "hon",
+    "a.m", "p.m", "u.s", "no", "vol", "ave", "blvd", "corp", "est",
+];
+
+/// Words before which a run-on segment is best split.
+const CONJUNCTIONS: &[&str] = &[
+    "and", "but", "or", "so", "because", "which", "that", "while", "when", "where", "who",
+    "then", "although", "though", "if", "unless",
+];
+
+/// The incremental segmenter.
+#[derive(Debug, Clone)]
+pub struct Segmenter {
+    policy: Policy,
+    /// Pushed text not consumed yet.
+    pending: String,
+    /// Stream offset of `pending[0]`.
+    pending_at: usize,
+    /// Cleaned text of the segment being built.
+    cur: String,
+    /// Characters in `cur`.
+    cur_chars: usize,
+    /// Stream offset where the current segment started.
+    cur_from: usize,
+    rates: Vec<f32>,
+    emitted_text: bool,
+}
+
+impl Default for Segmenter {
+    fn default() -> Self {
+        Segmenter::new(Policy::default())
+    }
+}
+
+fn is_closer(c: char) -> bool {
+    matches!(c, '"' | '\'' | ')' | ']' | '}' | '”' | '’' | '»' | '」' | '』' | '）')
+}
+
+fn cjk_end(c: char) -> Option<End> {
+    match c {
+        '。' | '！' | '？' => Some(End::Sentence),
+        '，' | '；' | '、' | '：' => Some(End::Clause),
+        _ => None,
+    }
+}
+
+impl Segmenter {
+    /// A segmenter with these length limits.
+    pub fn new(policy: Policy) -> Segmenter {
+        Segmenter {
+            policy,
+            pending: String::new(),
+            pending_at: 0,
+            cur: String::new(),
+            cur_chars: 0,
+            cur_from: 0,
+            rates: Vec::new(),
+            emitted_text: false,
+        }
+    }
+
+    /// Adds text; appends every segment whose end is now certain to `out`.
+    pub fn push(&mut self, text: &str, out: &mut Vec<Segment>) {
+        self.pending.push_str(text);
+        self.scan(false, out);
+    }
+
+    /// Ends the stream: everything pending becomes segments. The segmenter can be reused.
+    pub fn flush(&mut self, out: &mut Vec<Segment>) {
+        self.scan(true, out);
+        self.end_segment(End::Flush, out);
+        self.rates.clear();
+        self.emitted_text = false;
+    }
+
+    fn rate(&self) -> f32 {
+        self.rates.last().copied().unwrap_or(1.0)
+    }
+
+    fn limit(&self) -> usize {
+        if self.emitted_text { self.policy.max_chars } else { self.policy.first_max_chars }.max(8)
+    }
+
+    fn append(&mut self, c: char, at: usize, out: &mut Vec<Segment>) {
+        if self.cur.is_empty() {
+            if c.is_whitespace() {
+                return;
+            }
+            self.cur_from = at;
+        }
+        if c.is_whitespace() {
+            if self.cur.ends_with(' ') {
+                return;
+            }
+            self.cur.push(' ');
+        } else {
+            self.cur.push(c);
+        }
+        self.cur_chars += 1;
+        if self.cur_chars > self.limit() {
+            self.split_long(at, out);
+        }
+    }
+
+    /// Splits an over-long segment at the best word boundary, keeping the rest.
+    fn split_long(&mut self, at: usize, out: &mut Vec<Segment>) {
+        let half = self.cur.len() / 2;
+        let spaces: Vec<usize> = self.cur.match_indices(' ').map(|(i, _)| i).filter(|&i| i > 0).collect();
+        let before_conjunction = spaces.iter().rev().copied().find(|&i| {
+            i >= half && {
+                let next = self.cur[i + 1..].split(' ').next().unwrap_or("");
+                CONJUNCTIONS.iter().any(|w| next.eq_ignore_ascii_case(w))
+            }
+        });
+        let cut = match before_conjunction.or_else(|| spaces.last().copied().filter(|&i| i >= half / 2)) {
+            Some(i) => i,
+            // No usable space (CJK, a very long token): cut at the last character.
+            None => self.cur.char_indices().last().map_or(0, |(i, _)| i),
+        };
+        if cut == 0 {
+            return;
+        }
+        let rest: String = self.cur[cut..].trim_start().into();
+        self.cur.truncate(cut);
+        self.end_segment(End::Length, out);
+        self.cur_chars = rest.chars().count();
+        self.cur = rest;
+        self.cur_from = at;
+    }
+
+    fn end_segment(&mut self, end: End, out: &mut Vec<Segment>) {
+        let text = self.cur.trim();
+        if text.chars().any(char::is_alphanumeric) {
+            out.push(Segment::Text {
+                text: text.into(),
+                rate: self.rate(),
+                end,
+                source: self.cur_from..self.pending_at,
+            });
+            self.emitted_text = true;
+        }
+        self.cur.clear();
+        self.cur_chars = 0;
+    }
+
+    /// Whether the word just before a full stop at the end of `cur` is an abbreviation or an
+    /// initial.
+    fn ends_with_abbreviation(&self) -> bool {
+        let body = self.cur.strip_suffix('.').unwrap_or(&self.cur);
+        let word = body.rsplit(|c: char| c.is_whitespace() || c == '(' || c == '"').next().unwrap_or("");
+        let mut chars = word.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            return c.is_uppercase();
+        }
+        ABBREVIATIONS.iter().any(|a| word.eq_ignore_ascii_case(a))
+    }
+
+    fn scan(&mut self, eof: bool, out: &mut Vec<Segment>) {
+        let buf = core::mem::take(&mut self.pending);
+        let base = self.pending_at;
+        let mut i = 0;
+        while i < buf.len() {
+            let rest = &buf[i..];
+            let c = rest.chars().next().expect("non-empty");
+            let at = base + i;
+            // Marks everything before `to` as consumed, for the source range of a segment end.
+            let mut consume = |s: &mut Segmenter, to: usize| s.pending_at = base + to;
+            let step = match c {
+                '<' if looks_like_tag(rest) => match rest.find('>') {
+                    Some(end) if end <= MAX_TAG => {
+                        consume(self, i);
+                        self.tag(&rest[1..end], out);
+                        end + 1
+                    }
+                    None if !eof && rest.len() <= MAX_TAG => break,
+                    _ => {
+                        self.append(c, at, out);
+                        1
+                    }
+                },
+                '&' => {
+                    const ENTITIES: &[(&str, char)] =
+                        &[("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>'), ("&quot;", '"'), ("&apos;", '\'')];
+                    if let Some((e, ch)) = ENTITIES.iter().find(|(e, _)| rest.starts_with(e)) {
+                        self.append(*ch, at, out);
+                        e.len()
+                    } else if !eof && rest.len() < 6 && ENTITIES.iter().any(|(e, _)| e.starts_with(rest)) {
+                        break;
+                    } else {
+                        self.append('&', at, out);
+                        1
+                    }
+                }
+                '\n' | '\r' => {
+                    consume(self, i);
+                    self.end_segment(End::Newline, out);
+                    1
+                }
+                '.' | '!' | '?' | ',' | ';' | ':' => {
+                    // The run of punctuation and closing quotes that ends here.
+                    let run = rest
+                        .find(|ch: char| !(matches!(ch, '.' | '!' | '?') || is_closer(ch)))
+                        .unwrap_or(rest.len())
+                        .max(c.len_utf8());
+                    let next = rest[run..].chars().next();
+                    if next.is_none() && !eof {
+                        break; // the next character decides
+                    }
+                    for (k, ch) in rest[..run].char_indices() {
+                        self.append(ch, at + k, out);
+                    }
+                    if next.is_none_or(|ch| ch.is_whitespace() || ch == '<') {
+                        let end = if matches!(c, ',' | ';' | ':') { End::Clause } else { End::Sentence };
+                        if !(c == '.' && run == 1 && self.ends_with_abbreviation()) {
+                            consume(self, i + run);
+                            self.end_segment(end, out);
+                        }
+                    }
+                    run
+                }
+                _ => match cjk_end(c) {
+                    Some(end) => {
+                        let len = c.len_utf8();
+                        let run = len + rest[len..].find(|ch: char| !is_closer(ch)).unwrap_or(rest.len() - len);
+                        for (k, ch) in rest[..run].char_indices() {
+                            self.append(ch, at + k, out);
+                        }
+                        consume(self, i + run);
+                        self.end_segment(end, out);
+                        run
+                    }
+                    None => {
+                        self.append(c, at, out);
+                        c.len_utf8()
+                    }
+                },
+            };
+            i += step;
+        }
+        self.pending_at = base + i;
+        self.pending = String::from(&buf[i..]);
+    }
+
+    fn tag(&mut self, tag: &str, out: &mut Vec<Segment>) {
+        let tag = tag.trim().trim_end_matches('/').trim();
+        let (name, attrs) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));
+        match name.to_ascii_lowercase().as_str() {
+            "break" => {
+                self.end_segment(End::Tag, out);
+                let millis = attr(attrs, "time")
+                    .and_then(parse_duration)
+                    .or_else(|| {
+                        attr(attrs, "strength").map(|s| match s {
+                            "none" => 0,
+                            "x-weak" => 100,
+                            "weak" => 200,
+                            "strong" => 700,
+                            "x-strong" => 1000,
+                            _ => 400,
+                        })
+                    })
+                    .unwrap_or(400)
+                    .min(MAX_BREAK_MS);
+                if millis > 0 {
+                    out.push(Segment::Break { millis });
+                }
+            }
+            "prosody" => {
+                self.end_segment(End::Tag, out);
+                let rate = attr(attrs, "rate").and_then(parse_rate).unwrap_or(1.0);
+                if self.rates.len() < MAX_RATE_DEPTH {
+                    self.rates.push(rate);
+                }
+            }
+            "/prosody" => {
+                self.end_segment(End::Tag, out);
+                self.rates.pop();
+            }
+            // <speak>, </speak> and anything else: dropped, the text flows on.
+            _ => {}
+        }
+    }
+}
+
+/// `<` starts a tag only when a letter or `/` follows: `a < b` is text.
+fn looks_like_tag(rest: &str) -> bool {
+    let mut chars = rest.chars().skip(1);
+    match chars.next() {
+        Some('/') => chars.next().is_none_or(|c| c.is_ascii_alphabetic()),
+        Some(c) => c.is_ascii_alphabetic(),
+        None => true, // wait for the next character
+    }
+}
+
+/// The value of `name="…"` (or `'…'`) among a tag's attributes.
+fn attr<'a>(attrs: &'a str, name: &str) -> Option<&'a str> {
+    let mut rest = attrs;
+    while let Some(at) = rest.find(name) {
+        let after = rest[at + name.len()..].trim_start();
+        let before_ok = at == 0 || rest[..at].ends_with(char::is_whitespace);
+        if let (true, Some(v)) = (before_ok, after.strip_prefix('=')) {
+            let v = v.trim_start();
+            let q = v.chars().next()?;
+            if q == '"' || q == '\'' {
+                return v[1..].split(q).next();
+            }
+            return v.split(char::is_whitespace).next();
+        }
+        rest = &rest[at + name.len()..];
+    }
+    None
+}
+
+/// `250ms`, `1.5s`, `2s` → milliseconds.
+fn parse_duration(v: &str) -> Option<u32> {
+    let v = v.trim();
+    let (num, scale) = if let Some(n) = v.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (v, 1.0)
+    };
+    let x: f32 = num.trim().parse().ok()?;
+    (x.is_finite() && x >= 0.0).then(|| (x * scale).min(MAX_BREAK_MS as f32) as u32)
+}
+
+/// `x-slow` … `x-fast`, `120%`, or a plain multiplier → a rate in [0.25, 4].
+fn parse_rate(v: &str) -> Option<f32> {
+    let r = match v.trim() {
+        "x-slow" => 0.5,
+        "slow" => 0.75,
+        "medium" | "default" => 1.0,
+        "fast" => 1.25,
+        "x-fast" => 1.5,
+        p if p.ends_with('%') => p[..p.len() - 1].trim().parse::<f32>().ok()? / 100.0,
+        n => n.parse().ok()?,
+    };
+    r.is_finite().then(|| r.clamp(0.25, 4.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::vec;
+
+    fn texts(out: &[Segment]) -> Vec<&str> {
+        out.iter()
+            .filter_map(|s| match s {
+                Segment::Text { text, .. } => Some(text.as_str()),
+                Segment::Break { .. } => None,
+            })
+            .collect()
+    }
+
+    fn whole(text: &str) -> Vec<Segment> {
+        let mut s = Segmenter::default();
+        let mut out = Vec::new();
+        s.push(text, &mut out);
+        s.flush(&mut out);
+        out
+    }
+
+    fn by_pieces(text: &str, piece: usize) -> Vec<Segment> {
+        let mut s = Segmenter::default();
+        let mut out = Vec::new();
+        let chars: Vec<char> = text.chars().collect();
+        for p in chars.chunks(piece) {
+            let p: String = p.iter().collect();
+            s.push(&p, &mut out);
+        }
+        s.flush(&mut out);
+        out
+    }
+
+    #[test]
+    fn sentences_and_clauses() {
+        let out = whole("Hello, world! How are you? Fine; thanks: really.");
+        assert_eq!(texts(&out), ["Hello,", "world!", "How are you?", "Fine;", "thanks:", "really."]);
+        assert!(matches!(out[0], Segment::Text { end: End::Clause, .. }));
+        assert!(matches!(out[1], Segment::Text { end: End::Sentence, .. }));
+    }
+
+    #[test]
+    fn abbreviations_initials_decimals_thousands_times() {
+        let out = whole("Dr. Smith met J. R. Tolkien at 10:30, paid $3.14 for 1,000 pens, e.g. blue ones. Done.");
+        assert_eq!(
+            texts(&out),
+            ["Dr. Smith met J. R. Tolkien at 10:30,", "paid $3.14 for 1,000 pens,", "e.g. blue ones.", "Done."]
+        );
+    }
+
+    #[test]
+    fn quotes_and_ellipses_stay_with_their_sentence() {
+        let out = whole("He said \"stop.\" Then... nothing?! (Really.) End");
+        assert_eq!(texts(&out), ["He said \"stop.\"", "Then...", "nothing?!", "(Really.)", "End"]);
+    }
+
+    #[test]
+    fn cjk_punctuation_needs_no_space() {
+        let out = whole("你好，世界。今天天气很好！你呢？好的；再见、谢谢");
+        assert_eq!(texts(&out), ["你好，", "世界。", "今天天气很好！", "你呢？", "好的；", "再见、", "谢谢"]);
+    }
+
+    #[test]
+    fn newlines_end_segments() {
+        assert_eq!(texts(&whole("A title\nFirst line\r\n\nSecond")), ["A title", "First line", "Second"]);
+    }
+
+    #[test]
+    fn ssml_breaks_and_rates() {
+        let input = "<speak>Hi <break time=\"250ms\"/> there. <prosody rate=\"slow\">Slowly &amp; surely.</prosody> \
+                     Back<break strength='strong'/><break time=\"1.5s\"/>!</speak>";
+        let out = whole(input);
+        let mut got = Vec::new();
+        for s in &out {
+            match s {
+                Segment::Text { text, rate, end, source } => {
+                    got.push(format!("{text}|{rate}|{end:?}|{}", input[source.clone()].trim()))
+                }
+                Segment::Break { millis } => got.push(format!("break {millis}")),
+            }
+        }
+        assert_eq!(
+            got,
+            [
+                "Hi|1|Tag|Hi",
+                "break 250",
+                "there.|1|Sentence|there.",
+                "Slowly & surely.|0.75|Sentence|Slowly &amp; surely.",
+                "Back|1|Tag|Back",
+                "break 700",
+                "break 1500",
+            ]
+        );
+    }
+
+    #[test]
+    fn rates_parse_and_clamp() {
+        assert_eq!(parse_rate("120%"), Some(1.2));
+        assert_eq!(parse_rate("x-fast"), Some(1.5));
+        assert_eq!(parse_rate("100"), Some(4.0));
+        assert_eq!(parse_rate("nan"), None);
+        assert_eq!(parse_duration("2s"), Some(2000));
+        assert_eq!(parse_duration("99999s"), Some(MAX_BREAK_MS));
+        assert_eq!(parse_duration("-1ms"), None);
+    }
+
+    #[test]
+    fn pieces_give_the_same_segments_as_whole_text() {
+        let text = "<speak>Dr. Smith paid $3.14, then left.<break time=\"300ms\"/> Next: \
+                    1,000 items &amp; more!\nNew line? 你好。Yes.</speak>";
+        let reference = whole(text);
+        assert!(texts(&reference).len() >= 6);
+        for piece in [1, 2, 3, 5, 7, 64] {
+            assert_eq!(by_pieces(text, piece), reference, "pushed in pieces of {piece}");
+        }
+    }
+
+    #[test]
+    fn segments_are_emitted_as_soon_as_certain() {
+        let mut s = Segmenter::default();
+        let mut out = Vec::new();
+        s.push("Hello,", &mut out);
+        assert!(out.is_empty(), "the comma might be a thousands separator");
+        s.push(" wor", &mut out);
+        assert_eq!(texts(&out), ["Hello,"]);
+        s.push("ld. Dr.", &mut out);
+        assert_eq!(texts(&out), ["Hello,", "world."]);
+        s.push(" Who", &mut out);
+        assert_eq!(texts(&out).len(), 2, "Dr. is not an end");
+        s.flush(&mut out);
+        assert_eq!(texts(&out), ["Hello,", "world.", "Dr. Who"]);
+    }
+
+    #[test]
+    fn break_tag_split_across_pushes() {
+        let mut s = Segmenter::default();
+        let mut out = Vec::new();
+        for p in ["One <bre", "ak ti", "me=\"2", "50ms\"", "/> two"] {
+            s.push(p, &mut out);
+        }
+        s.flush(&mut out);
+        assert_eq!(out[1], Segment::Break { millis: 250 });
+        assert_eq!(texts(&out), ["One", "two"]);
+    }
+
+    #[test]
+    fn first_segment_is_short_and_run_on_text_is_split() {
+        let words: Vec<String> = (0..2000).map(|i| format!("word{i}")).collect();
+        let text = words.join(" ");
+        let out = whole(&text);
+        let t = texts(&out);
+        assert!(t[0].chars().count() <= 60, "first: {}", t[0]);
+        assert!(t.iter().all(|s| s.chars().count() <= 240));
+        assert_eq!(t.join(" "), text, "nothing lost, nothing repeated");
+        // Split before a conjunction when there is one in the second half.
+        let out = whole(&format!("{} and then more words here", "blah ".repeat(11)));
+        assert!(texts(&out)[0].ends_with("blah"), "{:?}", texts(&out));
+    }
+
+    #[test]
+    fn ten_thousand_chars_without_spaces_or_punctuation() {
+        let text: String = core::iter::repeat_n('x', 10_000).collect();
+        let out = by_pieces(&text, 997);
+        let t = texts(&out);
+        assert_eq!(t.concat(), text);
+        assert!(t.iter().all(|s| s.len() <= 241));
+        let cjk: String = core::iter::repeat_n('字', 3000).collect();
+        assert_eq!(texts(&whole(&cjk)).concat(), cjk);
+    }
+
+    #[test]
+    fn only_punctuation_and_broken_markup_speak_nothing_and_do_not_hang() {
+        assert!(texts(&whole("... !!! ??? ,,, ;;; :::")).is_empty());
+        assert_eq!(texts(&whole("a < b and c > d")), ["a < b and c > d"]);
+        let unclosed = format!("x <{}", "y".repeat(300));
+        let spoken = texts(&whole(&unclosed)).concat();
+        assert_eq!(spoken.matches('y').count(), 300);
+        assert!(spoken.contains("x<y") || spoken.contains("x <y"), "{spoken}");
+        assert_eq!(texts(&whole("AT&T &amp")), ["AT&T &amp"]);
+    }
+}
