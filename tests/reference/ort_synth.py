@@ -1,6 +1,7 @@
 """onnxruntime reference synthesis for Parla's tests (a test oracle, never part of Parla).
 
-Reads JSON on stdin: {"onnx": path, "ids": [[...], ...], "scales": [ns, ls, nw], "out": dir}.
+Reads JSON on stdin: {"onnx": path, "ids": [[...], ...], "scales": [ns, ls, nw], "out": dir,
+"sid": speaker (optional, for multi-speaker voices)}.
 For utterance i, writes the audio as little-endian f32 to <out>/<i>.f32 and prints one line of
 comma-separated durations (the model's ceiled frame counts per phoneme id).
 """
@@ -29,7 +30,7 @@ def main() -> None:
             "scales": np.array(req["scales"], dtype=np.float32),
         }
         if "sid" in names:
-            feed["sid"] = np.array([0], dtype=np.int64)
+            feed["sid"] = np.array([req.get("sid", 0)], dtype=np.int64)
         audio, durations = sess.run(None, feed)
         audio.astype("<f4").tofile(f"{req['out']}/{i}.f32")
         print(",".join(str(int(d)) for d in durations.reshape(-1)))

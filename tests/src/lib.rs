@@ -68,10 +68,15 @@ pub struct OrtUtterance {
 
 /// Runs the original voice in onnxruntime on these phoneme ids with these scales.
 pub fn ort_reference(onnx: &Path, ids: &[Vec<i64>], scales: [f32; 3]) -> Vec<OrtUtterance> {
+    ort_reference_speaker(onnx, ids, scales, 0)
+}
+
+/// [`ort_reference`] for one speaker of a multi-speaker voice.
+pub fn ort_reference_speaker(onnx: &Path, ids: &[Vec<i64>], scales: [f32; 3], sid: u32) -> Vec<OrtUtterance> {
     let dir = std::env::temp_dir().join(format!("parla-ort-{}-{:?}", std::process::id(), std::thread::current().id()));
     std::fs::create_dir_all(&dir).unwrap();
     let input = format!(
-        "{{\"onnx\":{:?},\"ids\":{:?},\"scales\":{:?},\"out\":{:?}}}",
+        "{{\"onnx\":{:?},\"ids\":{:?},\"scales\":{:?},\"out\":{:?},\"sid\":{sid}}}",
         onnx.display().to_string(),
         ids,
         scales,

@@ -131,7 +131,9 @@ pub fn split(mut model: ModelProto) -> Result<Halves> {
         return bad(format!("ONNX opset {opset} is older than 13"));
     }
     let mut graph = model.graph.take().ok_or_else(|| NotPiper("the model has no graph".into()))?;
-    let multi_speaker = graph.input.iter().any(|i| i.name == "sid");
+    // A speaker input; a weight that happens to be called `sid` (some exports) is not one.
+    let multi_speaker = graph.input.iter().any(|i| i.name == "sid")
+        && !graph.initializer.iter().any(|t| t.name == "sid");
     for needed in ["input", "input_lengths", "scales"] {
         if !graph.input.iter().any(|i| i.name == needed) {
             return bad(format!("no graph input `{needed}`"));
