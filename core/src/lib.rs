@@ -20,6 +20,8 @@ pub mod chunk;
 pub mod config;
 pub mod g2p;
 pub mod error;
+pub mod events;
+pub mod frames;
 pub mod phonemes;
 pub mod regulate;
 pub mod rng;

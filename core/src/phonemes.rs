@@ -5,6 +5,7 @@
 //! and reported back, never a panic.
 
 use alloc::vec::Vec;
+use core::ops::Range;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::config::{VoiceConfig, BOS, EOS, PAD};
@@ -22,6 +23,8 @@ pub struct PhonemeIds {
     /// Code points that are not in the voice's map, in order of appearance (a warning for the
     /// caller to show, not an error).
     pub skipped: Vec<char>,
+    /// For each word (a run of phonemes between spaces and punctuation), the range of its ids.
+    pub words: Vec<Range<usize>>,
 }
 
 impl PhonemeIds {
@@ -33,13 +36,23 @@ impl PhonemeIds {
         let mut ids = Vec::with_capacity(2 * ipa.len() + 2);
         let mut skipped = Vec::new();
         let mut spoken = 0usize;
+        let mut words: Vec<Range<usize>> = Vec::new();
+        let mut in_word = false;
         ids.extend_from_slice(ids_of(BOS));
         for c in ipa.nfd() {
             match map.get(&c) {
                 Some(p) => {
+                    let at = ids.len();
                     ids.extend_from_slice(p);
                     ids.extend_from_slice(ids_of(PAD));
-                    if !c.is_whitespace() {
+                    let is_word = !(c.is_whitespace() || c.is_ascii_punctuation() || "¡¿—–…«»“”".contains(c));
+                    match (is_word, in_word, words.last_mut()) {
+                        (true, true, Some(w)) => w.end = ids.len(),
+                        (true, _, _) => words.push(at..ids.len()),
+                        _ => {}
+                    }
+                    in_word = is_word;
+                    if is_word {
                         spoken += 1;
                     }
                 }
@@ -53,7 +66,7 @@ impl PhonemeIds {
         if spoken == 0 {
             return Err(Error::Empty);
         }
-        Ok(PhonemeIds { ids, skipped })
+        Ok(PhonemeIds { ids, skipped, words })
     }
 
     /// Checks ids that came from elsewhere (an API caller) against the voice.
@@ -68,7 +81,8 @@ impl PhonemeIds {
         if ids.iter().any(|&id| id < 0 || id > max) {
             return Err(Error::ConfigInvalid("phoneme id outside the voice's map"));
         }
-        Ok(PhonemeIds { ids, skipped: Vec::new() })
+        let words = alloc::vec![1.min(ids.len())..ids.len().saturating_sub(1).max(1)];
+        Ok(PhonemeIds { ids, skipped: Vec::new(), words })
     }
 }
 
@@ -80,7 +94,7 @@ mod tests {
     fn config() -> VoiceConfig {
         let json = r#"{"audio":{"sample_rate":22050},"phoneme_id_map":{
             "_":[0],"^":[1],"$":[2]," ":[3],"h":[20],"ə":[59],"l":[24],"o":[27],"ʊ":[100],
-            "ˈ":[120],"e":[18],"\u0303":[140]}}"#;
+            "ˈ":[120],"e":[18],",":[8],".":[10],"\u0303":[140]}}"#;
         VoiceConfig::from_json(json.as_bytes()).unwrap()
     }
 
@@ -89,6 +103,13 @@ mod tests {
         let p = PhonemeIds::from_ipa(&config(), "həˈloʊ").unwrap();
         assert_eq!(p.ids, vec![1, 20, 0, 59, 0, 120, 0, 24, 0, 27, 0, 100, 0, 2]);
         assert!(p.skipped.is_empty());
+    }
+
+    #[test]
+    fn words_are_id_ranges_between_spaces_and_punctuation() {
+        let p = PhonemeIds::from_ipa(&config(), "hə lo, ˈhe.").unwrap();
+        // ^ h _ ə _ ␠ _ l _ o _ , _ ␠ _ ˈ _ h _ e _ . _ $
+        assert_eq!(p.words, vec![1..5, 7..11, 15..21]);
     }
 
     #[test]
