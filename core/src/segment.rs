@@ -243,7 +243,7 @@ impl Segmenter {
             let c = rest.chars().next().expect("non-empty");
             let at = base + i;
             // Marks everything before `to` as consumed, for the source range of a segment end.
-            let mut consume = |s: &mut Segmenter, to: usize| s.pending_at = base + to;
+            let consume = |s: &mut Segmenter, to: usize| s.pending_at = base + to;
             let step = match c {
                 '<' if looks_like_tag(rest) => match rest.find('>') {
                     Some(end) if end <= MAX_TAG => {

@@ -68,6 +68,13 @@ pub struct SayArgs {
     /// Speak these IPA phonemes instead of text.
     #[arg(long, value_name = "IPA", conflicts_with = "text")]
     pub phonemes: Option<String>,
+    /// Stream: segment the text as it arrives (stdin is read piece by piece) and write audio
+    /// as soon as each part is made.
+    #[arg(long, conflicts_with = "phonemes")]
+    pub stream: bool,
+    /// Print per-stage timings (JSON, milliseconds) on stderr when done.
+    #[arg(long)]
+    pub timings: bool,
     /// Output WAV file; `-` for stdout. Default: stdout when it is not a terminal, else parla.wav.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

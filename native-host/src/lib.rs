@@ -6,6 +6,7 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod say;
+pub mod stream;
 pub mod voice_files;
 pub mod wav;
 

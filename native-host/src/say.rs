@@ -47,6 +47,9 @@ fn voice_scales(args: &SynthArgs) -> Result<parla_core::config::Scales, HostErro
 
 /// Runs `parla say`.
 pub fn run(args: &SayArgs) -> Result<(), HostError> {
+    if args.stream {
+        return run_stream(args);
+    }
     let ipa = match (&args.phonemes, &args.text) {
         (Some(p), _) => p.clone(),
         (None, text) => {
@@ -69,31 +72,65 @@ pub fn run(args: &SayArgs) -> Result<(), HostError> {
         eprintln!("parla: warning: skipped phonemes the voice does not know: {}", started.skipped);
     }
 
-    let to_stdout = match &args.output {
-        Some(p) => p == Path::new("-"),
-        None => !std::io::stdout().is_terminal(),
-    };
     let samples = started.frames * engine.hop();
-    if to_stdout {
-        let mut out = std::io::stdout().lock();
-        write_wav(engine.as_mut(), &mut out, samples)
-    } else {
-        let path = args.output.clone().unwrap_or_else(|| PathBuf::from("parla.wav"));
-        let file = std::fs::File::create(&path).map_err(HostError::io(&path))?;
-        let mut out = std::io::BufWriter::new(file);
-        write_wav(engine.as_mut(), &mut out, samples)?;
-        eprintln!("parla: wrote {} ({:.2} s)", path.display(), samples as f64 / engine.sample_rate() as f64);
-        Ok(())
+    let (mut out, path) = output(args)?;
+    write_wav(engine.as_mut(), &mut out, samples)?;
+    if let Some(p) = path {
+        eprintln!("parla: wrote {} ({:.2} s)", p.display(), samples as f64 / engine.sample_rate() as f64);
     }
+    Ok(())
 }
 
 /// Streams the started utterance as WAV: header first, then each chunk as soon as it is decoded.
-fn write_wav(engine: &mut dyn Engine, out: &mut impl Write, samples: usize) -> Result<(), HostError> {
+fn write_wav(engine: &mut dyn Engine, out: &mut dyn Write, samples: usize) -> Result<(), HostError> {
     wav::write_header(out, engine.sample_rate(), Some(samples)).map_err(HostError::Output)?;
     let (mut chunk, mut bytes) = (Vec::new(), Vec::new());
     while engine.next_chunk(&mut chunk)? {
         wav::pcm16(&chunk, &mut bytes);
         out.write_all(&bytes).and_then(|_| out.flush()).map_err(HostError::Output)?;
+    }
+    Ok(())
+}
+
+/// Where audio goes: stdout (when `-o -` or piped) or a file.
+fn output(args: &SayArgs) -> Result<(Box<dyn Write>, Option<PathBuf>), HostError> {
+    let to_stdout = match &args.output {
+        Some(p) => p == Path::new("-"),
+        None => !std::io::stdout().is_terminal(),
+    };
+    if to_stdout {
+        return Ok((Box::new(std::io::stdout().lock()), None));
+    }
+    let path = args.output.clone().unwrap_or_else(|| PathBuf::from("parla.wav"));
+    let file = std::fs::File::create(&path).map_err(HostError::io(&path))?;
+    Ok((Box::new(std::io::BufWriter::new(file)), Some(path)))
+}
+
+/// `parla say --stream`: text from the argument or, piece by piece, from stdin.
+fn run_stream(args: &SayArgs) -> Result<(), HostError> {
+    let request = request(&args.synth, voice_scales(&args.synth)?);
+    request.scales.validate()?;
+    let mut engine = open_engine(&args.synth)?;
+    let (mut out, path) = output(args)?;
+    wav::write_header(&mut out, engine.sample_rate(), None).map_err(HostError::Output)?;
+    let mut bytes = Vec::new();
+    let sink = |frames: &[f32]| {
+        wav::pcm16(frames, &mut bytes);
+        out.write_all(&bytes).and_then(|_| out.flush()).map_err(HostError::Output)
+    };
+    let to_ipa = parla_core::g2p::placeholder_ipa;
+    let times = match &args.text {
+        Some(t) => crate::stream::speak(engine.as_mut(), [t.as_str()], &request, to_ipa, sink)?,
+        None => {
+            let pieces = crate::stream::Utf8Pieces::new(std::io::stdin().lock());
+            crate::stream::speak(engine.as_mut(), pieces, &request, to_ipa, sink)?
+        }
+    };
+    if let Some(p) = path {
+        eprintln!("parla: wrote {} ({:.2} s, streamed)", p.display(), times.samples as f64 / engine.sample_rate() as f64);
+    }
+    if args.timings {
+        eprintln!("{}", times.to_json());
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ const UNKNOWN: u32 = u32::MAX;
 
 /// Writes a WAV header for `samples` mono 16-bit samples (`None` when streaming an unknown
 /// length: players read to the end of the stream).
-pub fn write_header(out: &mut impl Write, sample_rate: u32, samples: Option<usize>) -> io::Result<()> {
+pub fn write_header(out: &mut (impl Write + ?Sized), sample_rate: u32, samples: Option<usize>) -> io::Result<()> {
     let data = samples.and_then(|n| u32::try_from(n * 2).ok().filter(|&d| d <= UNKNOWN - 36));
     let (riff, data) = match data {
         Some(d) => (36 + d, d),
