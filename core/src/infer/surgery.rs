@@ -162,28 +162,13 @@ pub fn split(mut model: ModelProto) -> Result<Halves> {
 
     let mut encoder = GraphProto { name: "parla-encoder".into(), ..Default::default() };
     let mut decoder = GraphProto { name: "parla-decoder".into(), ..Default::default() };
-    for (i, n) in std::mem::take(&mut graph.node).into_iter().enumerate() {
-        match (enc_keep.nodes.contains(&i), dec_keep.nodes.contains(&i)) {
-            (true, true) => {
-                encoder.node.push(n.clone());
-                decoder.node.push(n);
-            }
-            (true, false) => encoder.node.push(n),
-            (false, true) => decoder.node.push(n),
-            (false, false) => {}
-        }
-    }
-    for t in std::mem::take(&mut graph.initializer) {
-        match (enc_keep.tensors.contains(&t.name), dec_keep.tensors.contains(&t.name)) {
-            (true, true) => {
-                encoder.initializer.push(t.clone());
-                decoder.initializer.push(t);
-            }
-            (true, false) => encoder.initializer.push(t),
-            (false, true) => decoder.initializer.push(t),
-            (false, false) => {}
-        }
-    }
+    let nodes = std::mem::take(&mut graph.node).into_iter().enumerate();
+    let (enc_nodes, dec_nodes) = distribute(nodes, |(i, _)| (enc_keep.nodes.contains(i), dec_keep.nodes.contains(i)));
+    encoder.node = enc_nodes.into_iter().map(|(_, n)| n).collect();
+    decoder.node = dec_nodes.into_iter().map(|(_, n)| n).collect();
+    let weights = std::mem::take(&mut graph.initializer);
+    (encoder.initializer, decoder.initializer) =
+        distribute(weights, |t| (enc_keep.tensors.contains(&t.name), dec_keep.tensors.contains(&t.name)));
     encoder.input = enc_sources.iter().map(|n| untyped_input(n, input_type(n))).collect();
     decoder.input = dec_sources.iter().map(|n| untyped_input(n, input_type(n))).collect();
     encoder.output = enc_outputs.iter().map(|n| output(n)).collect();
@@ -197,6 +182,24 @@ pub fn split(mut model: ModelProto) -> Result<Halves> {
         ..Default::default()
     };
     Ok(Halves { encoder: half(encoder), decoder: half(decoder), multi_speaker })
+}
+
+/// Sends each item to the encoder, the decoder, both (cloned) or neither, moving rather than
+/// copying wherever it can: weights are most of a voice's size.
+fn distribute<T: Clone>(items: impl IntoIterator<Item = T>, wanted: impl Fn(&T) -> (bool, bool)) -> (Vec<T>, Vec<T>) {
+    let (mut enc, mut dec) = (Vec::new(), Vec::new());
+    for item in items {
+        match wanted(&item) {
+            (true, true) => {
+                enc.push(item.clone());
+                dec.push(item);
+            }
+            (true, false) => enc.push(item),
+            (false, true) => dec.push(item),
+            (false, false) => {}
+        }
+    }
+    (enc, dec)
 }
 
 fn input_type(name: &str) -> DataType {
