@@ -47,31 +47,58 @@ fn voice_scales(args: &SynthArgs) -> Result<parla_core::config::Scales, HostErro
 
 /// Runs `parla say`.
 pub fn run(args: &SayArgs) -> Result<(), HostError> {
-    if args.stream {
-        return run_stream(args);
+    match (&args.phonemes, args.stream) {
+        (Some(ipa), _) => say_phonemes(args, ipa),
+        (None, true) => run_stream(args),
+        (None, false) => say_text(args),
     }
-    let ipa = match (&args.phonemes, &args.text) {
-        (Some(p), _) => p.clone(),
-        (None, text) => {
-            let text = match text {
-                Some(t) => t.clone(),
-                None => {
-                    let mut s = String::new();
-                    std::io::stdin().read_to_string(&mut s).map_err(HostError::io("<stdin>"))?;
-                    s
-                }
-            };
-            parla_core::g2p::placeholder_ipa(&text)
+}
+
+/// Text, read whole, goes through the same segmenter as `--stream` (so text of any length
+/// works); the WAV is written once its length is known.
+fn say_text(args: &SayArgs) -> Result<(), HostError> {
+    let text = match &args.text {
+        Some(t) => t.clone(),
+        None => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).map_err(HostError::io("<stdin>"))?;
+            s
         }
     };
     let request = request(&args.synth, voice_scales(&args.synth)?);
     request.scales.validate()?;
     let mut engine = open_engine(&args.synth)?;
-    let started = engine.start(&ipa, &request)?;
+    let mut audio = Vec::new();
+    let times = crate::stream::speak(engine.as_mut(), [text], &request, parla_core::g2p::placeholder_ipa, |f| {
+        audio.extend_from_slice(f);
+        Ok(())
+    })?;
+    if audio.is_empty() {
+        return Err(parla_core::Error::Empty.into());
+    }
+    let (mut out, path) = output(args)?;
+    let mut bytes = Vec::new();
+    wav::write_header(&mut out, engine.sample_rate(), Some(audio.len())).map_err(HostError::Output)?;
+    wav::pcm16(&audio, &mut bytes);
+    out.write_all(&bytes).and_then(|_| out.flush()).map_err(HostError::Output)?;
+    if let Some(p) = path {
+        eprintln!("parla: wrote {} ({:.2} s)", p.display(), audio.len() as f64 / engine.sample_rate() as f64);
+    }
+    if args.timings {
+        eprintln!("{}", times.to_json());
+    }
+    Ok(())
+}
+
+/// IPA: one utterance, written chunk by chunk as it is decoded.
+fn say_phonemes(args: &SayArgs, ipa: &str) -> Result<(), HostError> {
+    let request = request(&args.synth, voice_scales(&args.synth)?);
+    request.scales.validate()?;
+    let mut engine = open_engine(&args.synth)?;
+    let started = engine.start(ipa, &request)?;
     if !started.skipped.is_empty() {
         eprintln!("parla: warning: skipped phonemes the voice does not know: {}", started.skipped);
     }
-
     let samples = started.frames * engine.hop();
     let (mut out, path) = output(args)?;
     write_wav(engine.as_mut(), &mut out, samples)?;

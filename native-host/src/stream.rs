@@ -27,6 +27,8 @@ pub struct StageTimes {
     pub first_audio: Option<Duration>,
     /// Samples handed to the sink.
     pub samples: usize,
+    /// Text segments spoken.
+    pub segments: usize,
 }
 
 impl StageTimes {
@@ -34,14 +36,15 @@ impl StageTimes {
     pub fn to_json(&self) -> String {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         format!(
-            "{{\"segment_ms\":{:.2},\"g2p_ms\":{:.2},\"encoder_ms\":{:.2},\"decoder_ms\":{:.2},\"buffering_ms\":{:.2},\"first_audio_ms\":{},\"samples\":{}}}",
+            "{{\"segment_ms\":{:.2},\"g2p_ms\":{:.2},\"encoder_ms\":{:.2},\"decoder_ms\":{:.2},\"buffering_ms\":{:.2},\"first_audio_ms\":{},\"samples\":{},\"segments\":{}}}",
             ms(self.segment),
             ms(self.g2p),
             ms(self.encoder),
             ms(self.decoder),
             ms(self.buffering),
             self.first_audio.map_or("null".into(), |d| format!("{:.2}", ms(d))),
-            self.samples
+            self.samples,
+            self.segments
         )
     }
 }
@@ -92,12 +95,16 @@ where
         Ok(())
     };
 
-    let mut pieces = pieces.into_iter().peekable();
-    while pieces.peek().is_some() || !segments.is_empty() {
+    let mut pieces = pieces.into_iter();
+    let mut ended = false;
+    while !ended {
         let t = Instant::now();
         match pieces.next() {
             Some(p) => segmenter.push(p.as_ref(), &mut segments),
-            None => segmenter.flush(&mut segments),
+            None => {
+                segmenter.flush(&mut segments);
+                ended = true;
+            }
         }
         times.segment += t.elapsed();
         for segment in segments.drain(..) {
@@ -120,6 +127,7 @@ where
                         Err(e) => return Err(e),
                     }
                     times.encoder += t.elapsed();
+                    times.segments += 1;
                     loop {
                         let t = Instant::now();
                         let more = engine.next_chunk(&mut chunk)?;

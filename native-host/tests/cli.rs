@@ -94,3 +94,21 @@ fn malformed_flags_fail_with_usage() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--length-scale"));
 }
+
+#[test]
+fn long_text_is_segmented_not_refused() {
+    // About 5000 phoneme ids in all: more than one utterance may hold. Spoken fast to keep the
+    // test short.
+    let text = "This sentence is one of many, and together they are far longer than one utterance may be. ".repeat(28);
+    let out = parla(&["say", "--length-scale", "0.2", "-o", "-"], Some(&text));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, samples) = parla_host::wav::read_pcm16(&out.stdout).unwrap();
+    let seconds = samples.len() as f64 / 22050.0;
+    assert!(seconds > 20.0, "{seconds} s for 28 long sentences");
+}
+
+#[test]
+fn text_without_anything_speakable_is_one_line() {
+    let err = one_line_error(&parla(&["say", "-o", "-"], Some("... !!! ???")));
+    assert!(err.contains("nothing to speak"), "{err}");
+}

@@ -28,6 +28,14 @@ fn pieces_whole_words_and_characters_sound_the_same() {
     let seconds = whole.len() as f64 / engine.sample_rate() as f64;
     assert!(seconds > 3.0, "{seconds} s");
     assert_eq!(times.samples, whole.len());
+    // Every segment is spoken, the last one too (it ends the text without a following space).
+    let mut segmenter = parla_core::segment::Segmenter::default();
+    let mut segments = Vec::new();
+    segmenter.push(TEXT, &mut segments);
+    segmenter.flush(&mut segments);
+    let texts = segments.iter().filter(|s| matches!(s, parla_core::segment::Segment::Text { .. })).count();
+    assert_eq!(times.segments, texts);
+    assert_eq!(texts, 4);
     assert!(rms(&whole) > 0.02);
     let words: Vec<String> = TEXT.split_inclusive(' ').map(String::from).collect();
     let chars: Vec<String> = TEXT.chars().map(String::from).collect();
