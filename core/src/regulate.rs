@@ -26,12 +26,14 @@ pub struct Latent {
 }
 
 impl Latent {
-    /// Copies frames `start..start + len` of every channel into `out` (channel-major).
-    pub fn window_into(&self, start: usize, len: usize, out: &mut Vec<f32>) {
+    /// Copies frames `start..start + len` of every channel into `out` (channel-major), each
+    /// row followed by zeros up to `width` frames.
+    pub fn window_into(&self, start: usize, len: usize, width: usize, out: &mut Vec<f32>) {
         out.clear();
         for c in 0..self.channels {
             let row = &self.data[c * self.frames..(c + 1) * self.frames];
             out.extend_from_slice(&row[start..start + len]);
+            out.resize(out.len() + width.saturating_sub(len), 0.0);
         }
     }
 }
@@ -97,8 +99,10 @@ mod tests {
         assert_eq!(z.frames, 5);
         assert_eq!(z.data, [1.0, 1.0, 3.0, 3.0, 3.0, 10.0, 10.0, 30.0, 30.0, 30.0]);
         let mut w = Vec::new();
-        z.window_into(1, 3, &mut w);
+        z.window_into(1, 3, 3, &mut w);
         assert_eq!(w, [1.0, 3.0, 3.0, 10.0, 30.0, 30.0]);
+        z.window_into(3, 2, 4, &mut w);
+        assert_eq!(w, [3.0, 3.0, 0.0, 0.0, 30.0, 30.0, 0.0, 0.0]);
     }
 
     #[test]

@@ -37,6 +37,12 @@ fn one_word() {
 }
 
 #[test]
+fn utterance_shorter_than_a_window_is_padded_into_the_planned_length() {
+    // About 90 frames: one window, zero-padded to the planned 112 frames.
+    check("wˌʌt tˈaɪm ɪz ɪt?", Chunking::default(), 0.5, 1);
+}
+
+#[test]
 fn thirty_seconds() {
     let sentence = "stɹˈiːmɪŋ spˈiːtʃ sˈɪnθəsɪs stˈɑːɹts plˈeɪɪŋ ðə fˈɜːst wˈɜːdz wˌaɪl ðə ɹˈɛst ʌv ðə sˈɛntəns ɪz stˈɪl bˈiːɪŋ kəmpjˈuːɾɪd, wˌɪtʃ kˈiːps ðə dɪlˈeɪ ʃˈɔːɹt ˈiːvən fɔːɹ lˈɔŋ ˈænsɚz. ";
     check(&sentence.repeat(4), Chunking::default(), 30.0, 40);

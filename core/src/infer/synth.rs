@@ -56,23 +56,28 @@ impl Synthesis {
     /// Decodes the next chunk; `None` once the utterance is complete.
     pub fn next_chunk(&mut self) -> Option<Result<Chunk, VoiceError>> {
         let w = self.plan.next()?;
-        Some(self.decode_window(w))
+        Some(self.decode_window(w, false))
     }
 
-    fn decode_window(&mut self, w: Window) -> Result<Chunk, VoiceError> {
+    fn decode_window(&mut self, w: Window, exact: bool) -> Result<Chunk, VoiceError> {
         let hop = self.voice.hop();
-        let mut audio = self.voice.decode(&self.latent, w.start, w.len, &self.request, &mut self.scratch)?;
+        let (voice, latent, request, scratch) = (&self.voice, &self.latent, &self.request, &mut self.scratch);
+        let mut audio = if exact {
+            voice.decode_exact(latent, w.start, w.len, request, scratch)?
+        } else {
+            voice.decode(latent, w.start, w.len, request, scratch)?
+        };
         let from = w.keep_offset() * hop;
         audio.truncate(from + w.keep_len * hop);
         audio.drain(..from);
         Ok(Chunk { first_frame: w.keep_start, samples: audio })
     }
 
-    /// Decodes the whole utterance in one decoder call (the reference chunking must match).
+    /// Decodes the whole utterance in one exact decoder call (the reference chunking must match).
     pub fn decode_whole(&mut self) -> Result<Vec<f32>, VoiceError> {
         let frames = self.latent.frames;
         let w = Window { start: 0, len: frames, keep_start: 0, keep_len: frames };
-        Ok(self.decode_window(w)?.samples)
+        Ok(self.decode_window(w, true)?.samples)
     }
 
     /// Decodes every remaining chunk and concatenates them.
