@@ -197,6 +197,7 @@ pub fn run(args: &BenchArgs) -> Result<(), HostError> {
     let get = |k: EngineKind| reports.iter().find(|(kind, _)| *kind == k).map(|(_, r)| r);
     if let (Some(n), Some(o)) = (get(EngineKind::Native), ort) {
         println!("ratio native/onnxruntime (RTF whole): {:.2}x  (target <= 1.0)", n.rtf_whole / o.rtf);
+        println!("ratio native/onnxruntime (RTF chunked, the streaming path): {:.2}x", n.rtf_chunked / o.rtf);
     }
     if let (Some(n), Some(w)) = (get(EngineKind::Native), get(EngineKind::Wasm)) {
         println!("ratio wasm/native (RTF whole): {:.2}x  (target <= 1.4)", w.rtf_whole / n.rtf_whole);
