@@ -101,13 +101,18 @@ pub fn compile_cached(engine: &wasmtime::Engine, wasm: &[u8]) -> Result<(Module,
     Ok((module, CompileSource::Compiled))
 }
 
+/// `parla_voice_load(onnx, onnx_len, json, json_len, first, size, context)`.
+type VoiceLoadArgs = (u32, u32, u32, u32, u32, u32, u32);
+/// `parla_start(ipa, ipa_len, noise_scale, length_scale, noise_w, speaker, seed, first, size, context)`.
+type StartArgs = (u32, u32, f32, f32, f32, u32, u64, u32, u32, u32);
+
 struct Exports {
     memory: Memory,
     alloc: TypedFunc<u32, u32>,
-    voice_load: TypedFunc<(u32, u32, u32, u32, u32, u32, u32), i32>,
+    voice_load: TypedFunc<VoiceLoadArgs, i32>,
     sample_rate: TypedFunc<(), u32>,
     hop: TypedFunc<(), u32>,
-    start: TypedFunc<(u32, u32, f32, f32, f32, u32, u64, u32, u32, u32), i32>,
+    start: TypedFunc<StartArgs, i32>,
     next_chunk: TypedFunc<(), i32>,
     chunk_ptr: TypedFunc<(), u32>,
     durations_ptr: TypedFunc<(), u32>,
