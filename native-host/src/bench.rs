@@ -139,6 +139,39 @@ pub fn measure_ort(files: &voice_files::VoiceFiles, config: &[u8], args: &BenchA
     }
 }
 
+/// A typical first clause of an answer.
+pub const FIRST_CLAUSE: &str = "Sure, here is what I found about the weather tomorrow.";
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Time to first audio of the streaming path (text pushed → first 10 ms frame handed out), in
+/// ms: p50 and p95 over `runs` after a warm-up, with the text pushed whole and at `tokens_per_s`
+/// (measured from the first token).
+pub fn ttfa(engine: &mut dyn Engine, request: &Request, runs: usize, tokens_per_s: f64) -> Result<[f64; 4], HostError> {
+    let to_ipa = parla_core::g2p::placeholder_ipa;
+    let mut whole = Vec::new();
+    let mut tokens = Vec::new();
+    for i in 0..=runs.max(2) {
+        let t = crate::stream::speak(engine, [FIRST_CLAUSE], request, to_ipa, |_| Ok(()))?;
+        let gap = std::time::Duration::from_secs_f64(1.0 / tokens_per_s);
+        let pieces = FIRST_CLAUSE.split_inclusive(' ').enumerate().map(|(k, w)| {
+            if k > 0 {
+                std::thread::sleep(gap);
+            }
+            w
+        });
+        let u = crate::stream::speak(engine, pieces, request, to_ipa, |_| Ok(()))?;
+        if i > 0 {
+            whole.push(t.first_audio.unwrap_or_default().as_secs_f64() * 1e3);
+            tokens.push(u.first_audio.unwrap_or_default().as_secs_f64() * 1e3);
+        }
+    }
+    Ok([percentile(&mut whole, 0.5), percentile(&mut whole, 0.95), percentile(&mut tokens, 0.5), percentile(&mut tokens, 0.95)])
+}
+
 /// Runs `parla bench`.
 pub fn run(args: &BenchArgs) -> Result<(), HostError> {
     let files = voice_files::resolve(args.synth.voice.as_deref())?;
@@ -193,6 +226,18 @@ pub fn run(args: &BenchArgs) -> Result<(), HostError> {
             c.context,
         );
         reports.push((kind, r));
+    }
+    // Time to first audio, with a small first decoder chunk.
+    let ttfa_chunking = Chunking { first: 16, ..c };
+    for &kind in &args.engines {
+        let mut engine = engine::open(kind, onnx.clone(), config.clone(), ttfa_chunking)?;
+        let mut request = say::request(&args.synth, VoiceConfig::from_json(&config)?.scales);
+        request.chunking = ttfa_chunking;
+        let [p50, p95, t50, t95] = ttfa(engine.as_mut(), &request, args.runs.max(5), 20.0)?;
+        println!(
+            "ttfa {:<7} clause pushed whole: p50 {p50:.0} ms, p95 {p95:.0} ms (target p95 <= 50); at 20 tokens/s from the first token: p50 {t50:.0} ms, p95 {t95:.0} ms",
+            format!("{kind:?}").to_lowercase()
+        );
     }
     let get = |k: EngineKind| reports.iter().find(|(kind, _)| *kind == k).map(|(_, r)| r);
     if let (Some(n), Some(o)) = (get(EngineKind::Native), ort) {
