@@ -3,9 +3,10 @@
 //! Each chunk keeps `size` frames and is decoded inside a window with `context` extra frames on
 //! each side, so the convolutions see the same neighbourhood as whole-utterance decoding. At the
 //! utterance edges the window is shifted to stay inside `[0, frames)` instead of being padded,
-//! because the whole-utterance decoder sees the true edge there too. Every window has the same
-//! length (`size + 2·context`), which lets the decoder use a plan optimised for that length;
-//! an utterance shorter than one window is decoded whole.
+//! because the whole-utterance decoder sees the true edge there too. The first window starts at
+//! the true edge, so it needs context on its right only (`first + context` frames: less to decode
+//! before the first audio); every later window has `size + 2·context` frames. Fixed lengths let
+//! the decoder use plans optimised for them; an utterance shorter than a window is decoded whole.
 
 /// How to chunk: the first chunk may be smaller, for fast first audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +28,7 @@ impl Default for Chunking {
 impl Chunking {
     /// The window lengths this chunking uses for long utterances (first, then the rest).
     pub fn window_lengths(&self) -> [usize; 2] {
-        [self.first.max(1) + 2 * self.context, self.size.max(1) + 2 * self.context]
+        [self.first.max(1) + self.context, self.size.max(1) + 2 * self.context]
     }
 }
 
@@ -80,9 +81,9 @@ impl Iterator for ChunkPlan {
         if s >= total {
             return None;
         }
-        let size = if s == 0 { self.chunking.first } else { self.chunking.size }.max(1);
+        let [first_w, w] = self.chunking.window_lengths();
+        let (size, w) = if s == 0 { (self.chunking.first.max(1), first_w) } else { (self.chunking.size.max(1), w) };
         let keep_len = size.min(total - s);
-        let w = size + 2 * k;
         let window = if total <= w {
             Window { start: 0, len: total, keep_start: s, keep_len }
         } else {
@@ -136,7 +137,7 @@ mod tests {
     #[test]
     fn edges_shift_the_window_inside() {
         let ws = check_cover(300, Chunking::default());
-        assert_eq!(ws[0], Window { start: 0, len: 112, keep_start: 0, keep_len: 64 });
+        assert_eq!(ws[0], Window { start: 0, len: 88, keep_start: 0, keep_len: 64 });
         assert_eq!(ws[1], Window { start: 40, len: 112, keep_start: 64, keep_len: 64 });
         let last = ws.last().unwrap();
         assert_eq!(*last, Window { start: 188, len: 112, keep_start: 256, keep_len: 44 });
