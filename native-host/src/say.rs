@@ -12,11 +12,14 @@ use crate::error::HostError;
 use crate::voice_files;
 use crate::wav;
 
-/// Loads the voice named by the arguments into the chosen engine.
-pub fn open_engine(args: &SynthArgs) -> Result<Box<dyn Engine>, HostError> {
+/// Reads the voice named by the arguments once, checks the request they ask for against its
+/// config, and loads it into the chosen engine.
+pub fn prepare(args: &SynthArgs) -> Result<(Box<dyn Engine>, Request), HostError> {
     let files = voice_files::resolve(args.voice.as_deref())?;
     let (onnx, config) = files.read()?;
-    engine::open(args.engine, onnx, config, chunking(args))
+    let request = request(args, parla_core::config::VoiceConfig::from_json(&config)?.scales);
+    request.scales.validate()?;
+    Ok((engine::open(args.engine, onnx, config, chunking(args))?, request))
 }
 
 /// The chunking the arguments ask for.
@@ -39,12 +42,6 @@ pub fn request(args: &SynthArgs, defaults: parla_core::config::Scales) -> Reques
     Request { scales, speaker: args.speaker, seed: args.seed, chunking: chunking(args) }
 }
 
-fn voice_scales(args: &SynthArgs) -> Result<parla_core::config::Scales, HostError> {
-    let files = voice_files::resolve(args.voice.as_deref())?;
-    let json = std::fs::read(&files.config).map_err(HostError::io(&files.config))?;
-    Ok(parla_core::config::VoiceConfig::from_json(&json)?.scales)
-}
-
 /// Runs `parla say`.
 pub fn run(args: &SayArgs) -> Result<(), HostError> {
     match (&args.phonemes, args.stream) {
@@ -65,9 +62,7 @@ fn say_text(args: &SayArgs) -> Result<(), HostError> {
             s
         }
     };
-    let request = request(&args.synth, voice_scales(&args.synth)?);
-    request.scales.validate()?;
-    let mut engine = open_engine(&args.synth)?;
+    let (mut engine, request) = prepare(&args.synth)?;
     let mut audio = Vec::new();
     let times = crate::stream::speak(engine.as_mut(), [text], &request, parla_core::g2p::placeholder_ipa, |f| {
         audio.extend_from_slice(f);
@@ -92,9 +87,7 @@ fn say_text(args: &SayArgs) -> Result<(), HostError> {
 
 /// IPA: one utterance, written chunk by chunk as it is decoded.
 fn say_phonemes(args: &SayArgs, ipa: &str) -> Result<(), HostError> {
-    let request = request(&args.synth, voice_scales(&args.synth)?);
-    request.scales.validate()?;
-    let mut engine = open_engine(&args.synth)?;
+    let (mut engine, request) = prepare(&args.synth)?;
     let started = engine.start(ipa, &request)?;
     if !started.skipped.is_empty() {
         eprintln!("parla: warning: skipped phonemes the voice does not know: {}", started.skipped);
@@ -135,9 +128,7 @@ fn output(args: &SayArgs) -> Result<(Box<dyn Write>, Option<PathBuf>), HostError
 
 /// `parla say --stream`: text from the argument or, piece by piece, from stdin.
 fn run_stream(args: &SayArgs) -> Result<(), HostError> {
-    let request = request(&args.synth, voice_scales(&args.synth)?);
-    request.scales.validate()?;
-    let mut engine = open_engine(&args.synth)?;
+    let (mut engine, request) = prepare(&args.synth)?;
     let (mut out, path) = output(args)?;
     wav::write_header(&mut out, engine.sample_rate(), None).map_err(HostError::Output)?;
     let mut bytes = Vec::new();
