@@ -25,6 +25,7 @@ pub mod frames;
 pub mod phonemes;
 pub mod regulate;
 pub mod rng;
+pub mod sched;
 pub mod segment;
 
 #[cfg(feature = "std")]

@@ -1,0 +1,562 @@
+//! L2: which stream's inference step runs next.
+//!
+//! Inference is cut into bounded steps — the encoder of one text segment, the decoder of one
+//! chunk — so a host can run many streams on a few workers. The scheduler holds no audio and
+//! runs nothing: the host asks it for the next [`Step`], runs that step on a worker, and reports
+//! back with [`Scheduler::finish`]. Time comes in as milliseconds on the caller's clock.
+//!
+//! Order: a stream that has not produced audio yet goes first (its listener hears silence), by
+//! arrival; then earliest deadline first, where a playing stream's deadline is the moment its
+//! listener would run out of audio (`playback start + audio produced`). At most `workers` steps
+//! run at once; a stream never has two steps in flight; a stream whose output ring is full
+//! ([`Scheduler::set_blocked`]) waits instead of growing memory. Cancellation drops queued work
+//! at once; a step already running finishes and its output is discarded, so at most one more
+//! chunk is ever computed. A stream past its hard deadline is expired the same way.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+/// Limits of one scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Steps allowed to run at the same time (usually the number of cores or guest instances).
+    pub workers: usize,
+    /// Streams allowed open at the same time.
+    pub max_streams: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { workers: 1, max_streams: 64 }
+    }
+}
+
+/// A stream's handle. Handles of closed streams are never reused, so a late report about a
+/// closed stream is recognised and ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StreamId {
+    slot: u32,
+    generation: u32,
+}
+
+/// What a step computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// Run the encoder on the stream's next text segment.
+    Encode,
+    /// Decode the next chunk of the stream's current utterance.
+    Decode,
+}
+
+/// One bounded piece of work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// Whose work it is.
+    pub stream: StreamId,
+    /// What to compute.
+    pub kind: StepKind,
+}
+
+/// What a finished step produced, as the host reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The encoder ran; the utterance has chunks to decode (`false` for an empty segment).
+    Encoded {
+        /// Whether there is anything to decode.
+        has_audio: bool,
+    },
+    /// A chunk was decoded.
+    Decoded {
+        /// Milliseconds of audio in it.
+        audio_ms: u64,
+        /// Whether the utterance has more chunks.
+        more: bool,
+    },
+    /// The step failed; the stream is failed and takes no more work.
+    Failed,
+}
+
+/// Whether the host should hand a finished step's output to the listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Use it.
+    Deliver,
+    /// Throw it away: the stream was cancelled, expired or closed while the step ran.
+    Discard,
+}
+
+/// Why a stream was stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The host cancelled it.
+    Cancelled,
+    /// Its hard deadline passed before it finished.
+    Expired,
+    /// A step failed.
+    Failed,
+}
+
+/// A request the scheduler cannot take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchedError {
+    /// `max_streams` streams are open already.
+    Full {
+        /// The limit.
+        max_streams: usize,
+    },
+    /// The handle is not an open stream.
+    UnknownStream,
+    /// The stream was stopped and takes no more work.
+    Stopped(Stop),
+    /// Text arrived after the stream's input ended.
+    InputEnded,
+}
+
+impl fmt::Display for SchedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SchedError::Full { max_streams } => write!(f, "too many streams (at most {max_streams})"),
+            SchedError::UnknownStream => write!(f, "no such stream"),
+            SchedError::Stopped(why) => write!(f, "stream was stopped ({why:?})"),
+            SchedError::InputEnded => write!(f, "text arrived after the end of the stream's input"),
+        }
+    }
+}
+
+impl core::error::Error for SchedError {}
+
+/// How a stream wants to be treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StreamOptions {
+    /// Absolute time (ms, caller's clock) by which the stream must be done; past it the stream
+    /// is expired.
+    pub deadline_ms: Option<u64>,
+}
+
+/// A stream's place in the scheduler, for callers that report on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamState {
+    /// Segments waiting for the encoder.
+    pub segments_waiting: usize,
+    /// Whether an encoded utterance has chunks left.
+    pub decoding: bool,
+    /// Whether a step of this stream is running.
+    pub in_flight: bool,
+    /// Milliseconds of audio delivered so far.
+    pub produced_ms: u64,
+    /// Why it was stopped, if it was.
+    pub stopped: Option<Stop>,
+    /// Whether it is finished: input ended, all work done, nothing running.
+    pub done: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Stream {
+    generation: u32,
+    open: bool,
+    arrival: u64,
+    options: StreamOptions,
+    segments: usize,
+    decoding: bool,
+    in_flight: bool,
+    input_ended: bool,
+    blocked: bool,
+    produced_ms: u64,
+    playback_start_ms: Option<u64>,
+    stopped: Option<Stop>,
+}
+
+impl Stream {
+    fn vacant() -> Stream {
+        Stream {
+            generation: 0,
+            open: false,
+            arrival: 0,
+            options: StreamOptions::default(),
+            segments: 0,
+            decoding: false,
+            in_flight: false,
+            input_ended: false,
+            blocked: false,
+            produced_ms: 0,
+            playback_start_ms: None,
+            stopped: None,
+        }
+    }
+
+    fn next_kind(&self) -> Option<StepKind> {
+        if !self.open || self.in_flight || self.blocked || self.stopped.is_some() {
+            None
+        } else if self.decoding {
+            Some(StepKind::Decode)
+        } else if self.segments > 0 {
+            Some(StepKind::Encode)
+        } else {
+            None
+        }
+    }
+
+    /// Smaller runs first: (has audio already, deadline, arrival).
+    fn priority(&self) -> (bool, u64, u64) {
+        match self.playback_start_ms {
+            None => (false, 0, self.arrival),
+            Some(start) => (true, start + self.produced_ms, self.arrival),
+        }
+    }
+
+    fn stop(&mut self, why: Stop) {
+        if self.stopped.is_none() {
+            self.stopped = Some(why);
+        }
+        self.segments = 0;
+        self.decoding = false;
+    }
+}
+
+/// Decides which stream's step runs next. See the module docs.
+#[derive(Debug, Clone)]
+pub struct Scheduler {
+    config: Config,
+    streams: Vec<Stream>,
+    running: usize,
+    arrivals: u64,
+}
+
+impl Scheduler {
+    /// A scheduler with no streams.
+    pub fn new(config: Config) -> Scheduler {
+        let config = Config { workers: config.workers.max(1), max_streams: config.max_streams.max(1) };
+        Scheduler { config, streams: Vec::new(), running: 0, arrivals: 0 }
+    }
+
+    /// Its limits.
+    pub fn config(&self) -> Config {
+        self.config
+    }
+
+    /// Opens a stream (slots of closed streams are reused).
+    pub fn open(&mut self, options: StreamOptions) -> Result<StreamId, SchedError> {
+        let slot = match self.streams.iter().position(|s| !s.open) {
+            Some(slot) => slot,
+            None if self.streams.len() < self.config.max_streams => {
+                self.streams.push(Stream::vacant());
+                self.streams.len() - 1
+            }
+            None => return Err(SchedError::Full { max_streams: self.config.max_streams }),
+        };
+        self.arrivals += 1;
+        let s = &mut self.streams[slot];
+        let generation = s.generation.wrapping_add(1);
+        *s = Stream { generation, open: true, arrival: self.arrivals, options, ..Stream::vacant() };
+        Ok(StreamId { slot: slot as u32, generation })
+    }
+
+    fn get(&mut self, id: StreamId) -> Result<&mut Stream, SchedError> {
+        match self.streams.get_mut(id.slot as usize) {
+            Some(s) if s.open && s.generation == id.generation => Ok(s),
+            _ => Err(SchedError::UnknownStream),
+        }
+    }
+
+    fn live(&mut self, id: StreamId) -> Result<&mut Stream, SchedError> {
+        let s = self.get(id)?;
+        match s.stopped {
+            Some(why) => Err(SchedError::Stopped(why)),
+            None => Ok(s),
+        }
+    }
+
+    /// A text segment of `id` is ready for the encoder.
+    pub fn push_segment(&mut self, id: StreamId) -> Result<(), SchedError> {
+        let s = self.live(id)?;
+        if s.input_ended {
+            return Err(SchedError::InputEnded);
+        }
+        s.segments += 1;
+        Ok(())
+    }
+
+    /// No more text will come for `id`: it is done once its queued work is.
+    pub fn end_input(&mut self, id: StreamId) -> Result<(), SchedError> {
+        self.live(id)?.input_ended = true;
+        Ok(())
+    }
+
+    /// Backpressure: a blocked stream gets no steps until unblocked (its output ring is full).
+    pub fn set_blocked(&mut self, id: StreamId, blocked: bool) -> Result<(), SchedError> {
+        self.get(id)?.blocked = blocked;
+        Ok(())
+    }
+
+    /// The listener started hearing `id` at `now_ms` (by default, when its first chunk was
+    /// delivered); deadlines count from here.
+    pub fn playback_started(&mut self, id: StreamId, now_ms: u64) -> Result<(), SchedError> {
+        self.get(id)?.playback_start_ms = Some(now_ms);
+        Ok(())
+    }
+
+    /// Stops `id`: queued work is dropped now; a running step's output will be discarded.
+    /// Returns whether a step is still running (the stream can be closed once it finishes).
+    pub fn cancel(&mut self, id: StreamId) -> Result<bool, SchedError> {
+        let s = self.get(id)?;
+        s.stop(Stop::Cancelled);
+        Ok(s.in_flight)
+    }
+
+    /// Frees `id`'s slot. A step still running for it will be discarded when it finishes.
+    pub fn close(&mut self, id: StreamId) -> Result<(), SchedError> {
+        let s = self.get(id)?;
+        s.stop(Stop::Cancelled);
+        s.open = false;
+        Ok(())
+    }
+
+    /// The next step to run at `now_ms`, if a worker is free and some stream has work.
+    /// Streams past their hard deadline are expired first (see [`Scheduler::state`]).
+    pub fn next_step(&mut self, now_ms: u64) -> Option<Step> {
+        for s in self.streams.iter_mut().filter(|s| s.open && s.stopped.is_none()) {
+            if s.options.deadline_ms.is_some_and(|d| now_ms > d) {
+                s.stop(Stop::Expired);
+            }
+        }
+        if self.running >= self.config.workers {
+            return None;
+        }
+        let (slot, kind) = self
+            .streams
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.next_kind().map(|k| (i, k, s.priority())))
+            .min_by_key(|&(_, _, p)| p)
+            .map(|(i, k, _)| (i, k))?;
+        let s = &mut self.streams[slot];
+        s.in_flight = true;
+        if kind == StepKind::Encode {
+            s.segments -= 1;
+        }
+        self.running += 1;
+        Some(Step { stream: StreamId { slot: slot as u32, generation: s.generation }, kind })
+    }
+
+    /// Reports a step handed out by [`Scheduler::next_step`] as finished at `now_ms`.
+    pub fn finish(&mut self, step: Step, outcome: Outcome, now_ms: u64) -> Verdict {
+        let Some(s) = self.streams.get_mut(step.stream.slot as usize) else { return Verdict::Discard };
+        if s.generation != step.stream.generation {
+            // The slot was closed and reused while the step ran; its running count was ours.
+            self.running = self.running.saturating_sub(1);
+            return Verdict::Discard;
+        }
+        if s.in_flight {
+            s.in_flight = false;
+            self.running = self.running.saturating_sub(1);
+        }
+        if !s.open || s.stopped.is_some() {
+            return Verdict::Discard;
+        }
+        match outcome {
+            Outcome::Encoded { has_audio } => s.decoding = has_audio,
+            Outcome::Decoded { audio_ms, more } => {
+                s.playback_start_ms.get_or_insert(now_ms);
+                s.produced_ms += audio_ms;
+                s.decoding = more;
+            }
+            Outcome::Failed => {
+                s.stop(Stop::Failed);
+                return Verdict::Discard;
+            }
+        }
+        Verdict::Deliver
+    }
+
+    /// Where `id` stands.
+    pub fn state(&self, id: StreamId) -> Option<StreamState> {
+        let s = self.streams.get(id.slot as usize).filter(|s| s.open && s.generation == id.generation)?;
+        let idle = !s.in_flight && s.segments == 0 && !s.decoding;
+        Some(StreamState {
+            segments_waiting: s.segments,
+            decoding: s.decoding,
+            in_flight: s.in_flight,
+            produced_ms: s.produced_ms,
+            stopped: s.stopped,
+            done: idle && (s.input_ended || s.stopped.is_some()),
+        })
+    }
+
+    /// Steps running now.
+    pub fn running(&self) -> usize {
+        self.running
+    }
+
+    /// Open streams.
+    pub fn open_streams(&self) -> usize {
+        self.streams.iter().filter(|s| s.open).count()
+    }
+
+    /// Streams with work waiting for a worker (the queue depth).
+    pub fn waiting(&self) -> usize {
+        self.streams.iter().filter(|s| s.next_kind().is_some()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn sched(workers: usize) -> Scheduler {
+        Scheduler::new(Config { workers, max_streams: 8 })
+    }
+
+    fn chunk(ms: u64, more: bool) -> Outcome {
+        Outcome::Decoded { audio_ms: ms, more }
+    }
+
+    #[test]
+    fn a_stream_runs_encode_then_its_chunks_in_order() {
+        let mut s = sched(1);
+        let a = s.open(StreamOptions::default()).unwrap();
+        assert_eq!(s.next_step(0), None, "no text yet");
+        s.push_segment(a).unwrap();
+        s.end_input(a).unwrap();
+        let mut kinds = vec![];
+        for i in 0..3 {
+            let step = s.next_step(i).unwrap();
+            kinds.push(step.kind);
+            let outcome = if step.kind == StepKind::Encode { Outcome::Encoded { has_audio: true } } else { chunk(100, i < 2) };
+            assert_eq!(s.finish(step, outcome, i), Verdict::Deliver);
+        }
+        assert_eq!(kinds, [StepKind::Encode, StepKind::Decode, StepKind::Decode]);
+        assert_eq!(s.next_step(9), None);
+        assert!(s.state(a).unwrap().done);
+    }
+
+    #[test]
+    fn never_more_steps_than_workers_nor_two_per_stream() {
+        let mut s = sched(2);
+        let ids: Vec<_> = (0..4).map(|_| s.open(StreamOptions::default()).unwrap()).collect();
+        for &id in &ids {
+            s.push_segment(id).unwrap();
+            s.push_segment(id).unwrap();
+        }
+        let a = s.next_step(0).unwrap();
+        let b = s.next_step(0).unwrap();
+        assert_ne!(a.stream, b.stream);
+        assert_eq!(s.next_step(0), None, "both workers busy");
+        assert_eq!(s.running(), 2);
+        s.finish(a, Outcome::Encoded { has_audio: true }, 1);
+        let c = s.next_step(1).unwrap();
+        assert_ne!(c.stream, b.stream, "b's step is still running");
+    }
+
+    #[test]
+    fn first_chunks_go_before_streams_already_playing() {
+        let mut s = sched(1);
+        let old = s.open(StreamOptions::default()).unwrap();
+        s.push_segment(old).unwrap();
+        let e = s.next_step(0).unwrap();
+        s.finish(e, Outcome::Encoded { has_audio: true }, 0);
+        let d = s.next_step(0).unwrap();
+        s.finish(d, chunk(50, true), 10); // playing since 10 ms, 50 ms of audio: deadline 60
+        let new = s.open(StreamOptions::default()).unwrap();
+        s.push_segment(new).unwrap();
+        assert_eq!(s.next_step(20).unwrap().stream, new, "a silent listener beats one with audio buffered");
+    }
+
+    #[test]
+    fn playing_streams_run_earliest_deadline_first() {
+        let mut s = sched(1);
+        let start = |s: &mut Scheduler, at: u64, ms: u64| {
+            let id = s.open(StreamOptions::default()).unwrap();
+            s.push_segment(id).unwrap();
+            let e = s.next_step(at).unwrap();
+            s.finish(e, Outcome::Encoded { has_audio: true }, at);
+            let d = s.next_step(at).unwrap();
+            s.finish(d, chunk(ms, true), at);
+            id
+        };
+        let rich = start(&mut s, 0, 900); // runs dry at 900
+        let poor = start(&mut s, 100, 200); // runs dry at 300
+        let step = s.next_step(150).unwrap();
+        assert_eq!(step.stream, poor);
+        s.finish(step, chunk(800, true), 160); // now dry at 1100
+        assert_eq!(s.next_step(170).unwrap().stream, rich);
+    }
+
+    #[test]
+    fn blocked_streams_wait_and_resume() {
+        let mut s = sched(1);
+        let a = s.open(StreamOptions::default()).unwrap();
+        s.push_segment(a).unwrap();
+        s.set_blocked(a, true).unwrap();
+        assert_eq!(s.next_step(0), None);
+        assert_eq!(s.waiting(), 0);
+        s.set_blocked(a, false).unwrap();
+        assert_eq!(s.next_step(0).unwrap().kind, StepKind::Encode);
+    }
+
+    #[test]
+    fn cancel_drops_queued_work_and_discards_the_running_step() {
+        let mut s = sched(1);
+        let a = s.open(StreamOptions::default()).unwrap();
+        for _ in 0..5 {
+            s.push_segment(a).unwrap();
+        }
+        let e = s.next_step(0).unwrap();
+        s.finish(e, Outcome::Encoded { has_audio: true }, 0);
+        let running = s.next_step(0).unwrap();
+        assert!(s.cancel(a).unwrap(), "a step is still running");
+        assert!(!s.state(a).unwrap().done);
+        assert_eq!(s.finish(running, chunk(100, true), 5), Verdict::Discard);
+        assert_eq!(s.next_step(5), None, "nothing more is computed");
+        let st = s.state(a).unwrap();
+        assert!(st.done);
+        assert_eq!(st.stopped, Some(Stop::Cancelled));
+        assert_eq!(s.push_segment(a), Err(SchedError::Stopped(Stop::Cancelled)));
+        s.close(a).unwrap();
+        assert_eq!((s.open_streams(), s.running()), (0, 0), "resources are back");
+    }
+
+    #[test]
+    fn closed_slots_are_reused_and_stale_handles_rejected() {
+        let mut s = Scheduler::new(Config { workers: 1, max_streams: 1 });
+        let a = s.open(StreamOptions::default()).unwrap();
+        assert_eq!(s.open(StreamOptions::default()), Err(SchedError::Full { max_streams: 1 }));
+        s.push_segment(a).unwrap();
+        let step = s.next_step(0).unwrap();
+        s.close(a).unwrap();
+        let b = s.open(StreamOptions::default()).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(s.push_segment(a), Err(SchedError::UnknownStream));
+        assert_eq!(s.finish(step, Outcome::Encoded { has_audio: true }, 1), Verdict::Discard);
+        assert_eq!(s.running(), 0, "the late report still frees its worker");
+        s.push_segment(b).unwrap();
+        assert_eq!(s.next_step(1).unwrap().stream, b);
+    }
+
+    #[test]
+    fn streams_past_their_deadline_expire() {
+        let mut s = sched(1);
+        let a = s.open(StreamOptions { deadline_ms: Some(100) }).unwrap();
+        s.push_segment(a).unwrap();
+        assert!(s.next_step(50).is_some());
+        let b = s.open(StreamOptions { deadline_ms: Some(100) }).unwrap();
+        s.push_segment(b).unwrap();
+        assert_eq!(s.next_step(101), None, "a worker is busy");
+        assert_eq!(s.state(b).unwrap().stopped, Some(Stop::Expired));
+        assert!(s.state(b).unwrap().done);
+        assert_eq!(s.state(a).unwrap().stopped, Some(Stop::Expired));
+        assert!(!s.state(a).unwrap().done, "its step is still running");
+    }
+
+    #[test]
+    fn failed_steps_stop_the_stream() {
+        let mut s = sched(1);
+        let a = s.open(StreamOptions::default()).unwrap();
+        s.push_segment(a).unwrap();
+        s.push_segment(a).unwrap();
+        let step = s.next_step(0).unwrap();
+        assert_eq!(s.finish(step, Outcome::Failed, 1), Verdict::Discard);
+        assert_eq!(s.state(a).unwrap().stopped, Some(Stop::Failed));
+        assert_eq!(s.next_step(1), None);
+    }
+}
