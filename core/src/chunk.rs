@@ -5,8 +5,11 @@
 //! utterance edges the window is shifted to stay inside `[0, frames)` instead of being padded,
 //! because the whole-utterance decoder sees the true edge there too. The first window starts at
 //! the true edge, so it needs context on its right only (`first + context` frames: less to decode
-//! before the first audio); every later window has `size + 2·context` frames. Fixed lengths let
+//! before the first audio); later chunks double in size up to `size` (so no chunk takes longer to
+//! decode than the audio before it lasts) and have `keep + 2·context` frames. Fixed lengths let
 //! the decoder use plans optimised for them; an utterance shorter than a window is decoded whole.
+
+use alloc::vec::Vec;
 
 /// How to chunk: the first chunk may be smaller, for fast first audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,9 +29,36 @@ impl Default for Chunking {
 }
 
 impl Chunking {
-    /// The window lengths this chunking uses for long utterances (first, then the rest).
-    pub fn window_lengths(&self) -> [usize; 2] {
-        [self.first.max(1) + self.context, self.size.max(1) + 2 * self.context]
+    /// Frames kept from chunk `index`: `first` twice, then doubling up to `size`, so no chunk
+    /// takes longer to decode than the audio already delivered lasts (a small first chunk
+    /// followed at once by a large one would leave the listener in silence).
+    pub fn keep(&self, index: usize) -> usize {
+        let (first, size) = (self.first.max(1), self.size.max(1));
+        match index {
+            0 => first,
+            _ => first.checked_shl(index.min(31) as u32 - 1).unwrap_or(usize::MAX).min(size).max(first.min(size)),
+        }
+    }
+
+    /// Decoder window length of chunk `index` of a long utterance (the first has context on its
+    /// right only).
+    pub fn window(&self, index: usize) -> usize {
+        self.keep(index) + if index == 0 { self.context } else { 2 * self.context }
+    }
+
+    /// Every window length this chunking uses for long utterances, in order of first use.
+    pub fn window_lengths(&self) -> Vec<usize> {
+        let mut lengths = Vec::new();
+        for index in 0.. {
+            let w = self.window(index);
+            if !lengths.contains(&w) {
+                lengths.push(w);
+            }
+            if index > 0 && self.keep(index) == self.size.max(1) {
+                break;
+            }
+        }
+        lengths
     }
 }
 
@@ -59,12 +89,13 @@ pub struct ChunkPlan {
     frames: usize,
     chunking: Chunking,
     next: usize,
+    index: usize,
 }
 
 impl ChunkPlan {
     /// Plans chunked decoding of `frames` frames.
     pub fn new(frames: usize, chunking: Chunking) -> ChunkPlan {
-        ChunkPlan { frames, chunking, next: 0 }
+        ChunkPlan { frames, chunking, next: 0, index: 0 }
     }
 
     /// Frames not yet handed out.
@@ -81,8 +112,8 @@ impl Iterator for ChunkPlan {
         if s >= total {
             return None;
         }
-        let [first_w, w] = self.chunking.window_lengths();
-        let (size, w) = if s == 0 { (self.chunking.first.max(1), first_w) } else { (self.chunking.size.max(1), w) };
+        let (size, w) = (self.chunking.keep(self.index), self.chunking.window(self.index));
+        self.index += 1;
         let keep_len = size.min(total - s);
         let window = if total <= w {
             Window { start: 0, len: total, keep_start: s, keep_len }
@@ -98,7 +129,6 @@ impl Iterator for ChunkPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::vec::Vec;
 
     fn check_cover(frames: usize, c: Chunking) -> Vec<Window> {
         let ws: Vec<Window> = ChunkPlan::new(frames, c).collect();
@@ -141,5 +171,18 @@ mod tests {
         assert_eq!(ws[1], Window { start: 40, len: 112, keep_start: 64, keep_len: 64 });
         let last = ws.last().unwrap();
         assert_eq!(*last, Window { start: 188, len: 112, keep_start: 256, keep_len: 44 });
+    }
+
+    #[test]
+    fn a_small_first_chunk_repeats_then_doubles() {
+        let c = Chunking { first: 16, size: 64, context: 24 };
+        let keeps: Vec<usize> = check_cover(1000, c).iter().take(4).map(|w| w.keep_len).collect();
+        assert_eq!(keeps, [16, 16, 32, 64]);
+        assert_eq!(c.window_lengths(), [40, 64, 80, 112]);
+        assert_eq!(Chunking::default().window_lengths(), [88, 112]);
+        let odd = Chunking { first: 24, size: 64, context: 8 };
+        assert_eq!((0..4).map(|i| odd.keep(i)).collect::<Vec<_>>(), [24, 24, 48, 64]);
+        let big_first = Chunking { first: 100, size: 64, context: 8 };
+        assert_eq!((0..3).map(|i| big_first.keep(i)).collect::<Vec<_>>(), [100, 64, 64]);
     }
 }

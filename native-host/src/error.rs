@@ -27,6 +27,9 @@ pub enum HostError {
     /// The wasm engine failed: module missing, trap, or a guest error.
     #[error("wasm engine: {0}")]
     Wasm(String),
+    /// The scheduler refused: too many streams, unknown or stopped stream.
+    #[error("{0}")]
+    Sched(#[from] parla_core::sched::SchedError),
     /// Writing the output failed.
     #[error("writing output: {0}")]
     Output(#[source] std::io::Error),

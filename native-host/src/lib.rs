@@ -5,6 +5,7 @@ pub mod bench;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod mux;
 pub mod say;
 pub mod stream;
 pub mod voice_files;

@@ -154,8 +154,7 @@ impl Voice {
             .into_typed()
             .and_then(|m| m.into_decluttered())
             .map_err(VoiceError::tract("type the decoder"))?;
-        let mut lengths: Vec<usize> = options.chunking.window_lengths().to_vec();
-        lengths.dedup();
+        let lengths = options.chunking.window_lengths();
         let mut decoder_fixed = Vec::new();
         let mut hop = 0;
         for len in lengths {
