@@ -47,3 +47,19 @@ fn thirty_seconds() {
     let sentence = "stɹˈiːmɪŋ spˈiːtʃ sˈɪnθəsɪs stˈɑːɹts plˈeɪɪŋ ðə fˈɜːst wˈɜːdz wˌaɪl ðə ɹˈɛst ʌv ðə sˈɛntəns ɪz stˈɪl bˈiːɪŋ kəmpjˈuːɾɪd, wˌɪtʃ kˈiːps ðə dɪlˈeɪ ʃˈɔːɹt ˈiːvən fɔːɹ lˈɔŋ ˈænsɚz. ";
     check(&sentence.repeat(4), Chunking::default(), 30.0, 40);
 }
+
+/// How exact chunked decoding is for each amount of context (run with `--ignored --nocapture`).
+#[test]
+#[ignore]
+fn context_sweep() {
+    let sentence = "stɹˈiːmɪŋ spˈiːtʃ sˈɪnθəsɪs stˈɑːɹts plˈeɪɪŋ ðə fˈɜːst wˈɜːdz wˌaɪl ðə ɹˈɛst ʌv ðə sˈɛntəns ɪz stˈɪl bˈiːɪŋ kəmpjˈuːɾɪd. ";
+    let voice = native_voice();
+    let ids = PhonemeIds::from_ipa(voice.config(), &sentence.repeat(2)).unwrap();
+    for context in [4, 8, 12, 16, 20, 24] {
+        let request = Request { seed: 7, chunking: Chunking { first: 16, size: 64, context }, ..Request::defaults(voice.config()) };
+        let mut s = voice.synthesize(&ids, &request).unwrap();
+        let whole = voice.synthesize(&ids, &request).unwrap().decode_whole().unwrap();
+        let joined = s.collect_all().unwrap();
+        eprintln!("context {context}: {:.1} dB", snr_db(&whole, &joined));
+    }
+}
