@@ -48,7 +48,7 @@ const CODAS: &[&str] = &[
     "ch", "ck", "ct", "ft", "ld", "lf", "lk", "lm", "lp", "lt", "mp", "nd", "ng", "nk", "ns", "nt",
     "ps", "pt", "rb", "rd", "rf", "rg", "rk", "rl", "rm", "rn", "rp", "rs", "rt", "sh", "sk", "sp",
     "ss", "st", "th", "ts", "ll", "ff", "zz", "gh", "wn", "ws", "xt", "ds", "nch", "nds", "nts",
-    "rst", "rth", "ght", "tch", "lts", "nks",
+    "rst", "rth", "ght", "tch", "lts", "nks", "rld", "nth", "mpt",
 ];
 
 fn is_vowel(w: &[u8], i: usize) -> bool {
@@ -72,7 +72,11 @@ pub(crate) fn pronounceable(w: &str) -> bool {
     let l = &mut buf[..w.len()];
     l.copy_from_slice(w.as_bytes());
     l.make_ascii_lowercase();
-    let l = &*l;
+    // A plural "s" after a consonant is not part of the coda ("WORLDS").
+    let l = match &*l {
+        [stem @ .., c, b's'] if stem.len() >= 2 && !b"aeiou".contains(c) => &l[..l.len() - 1],
+        all => all,
+    };
     let vowels: usize = (0..l.len()).filter(|&i| is_vowel(l, i)).count();
     let (Some(first), Some(last)) = (
         (0..l.len()).find(|&i| is_vowel(l, i)),

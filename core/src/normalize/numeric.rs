@@ -27,9 +27,16 @@ fn year_like(cx: &Ctx, v: u64) -> bool {
     let context = before.is_some_and(|w| YEAR_BEFORE.iter().any(|y| y.eq_ignore_ascii_case(w)))
         || after.is_some_and(|w| YEAR_AFTER.contains(&w));
     // "2000 people" counts; "1962 was" is a year.
-    let counted = after.is_some_and(|w| {
-        w.len() > 2 && w.ends_with('s') && w.starts_with(|c: char| c.is_lowercase())
-    });
+    let plural = |w: &str| {
+        w.len() > 2
+            && w.ends_with('s')
+            && !w.ends_with("ss")
+            && !w.ends_with("us")
+            && !w.ends_with("is")
+            && !matches!(w, "was" | "has" | "does" | "its" | "yes")
+            && w.starts_with(|c: char| c.is_lowercase())
+    };
+    let counted = after.is_some_and(plural);
     (context && (1000..=2999).contains(&v)) || ((1100..=2099).contains(&v) && !counted)
 }
 

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 /// Groups of digits in a chunk of digits and `+-.()` only; `None` for anything else.
 fn groups<'a>(core: &'a str, into: &mut Vec<&'a str>) -> Option<()> {
-    if core.is_empty()
+    if !core.bytes().any(|b| b.is_ascii_digit())
         || !core
             .bytes()
             .all(|b| b.is_ascii_digit() || b"+-.()".contains(&b))

@@ -110,12 +110,15 @@ pub(crate) fn read(cx: &Ctx, out: &mut Out) -> Option<Took> {
     if !capitalised(prev.core) || !prev.trail.is_empty() || cur.core == "X" {
         return None;
     }
-    // The name must not be the sentence's first word ("When I", "Then VI..."); for "I",
-    // two names must stand before it ("Queen Elizabeth I").
-    let before = cx
-        .behind(2)
-        .filter(|b| !b.trail.contains(['.', '!', '?']))?;
-    if n == 1 && !capitalised(before.core) {
+    // A one-letter numeral needs the name not to open the sentence ("When I"), and "I" two
+    // names before it ("Queen Elizabeth I").
+    let before = cx.behind(2).filter(|b| !b.trail.contains(['.', '!', '?']));
+    let ok = match cur.core.len() {
+        1 if n == 1 => before.is_some_and(|b| capitalised(b.core)),
+        1 => before.is_some(),
+        _ => true,
+    };
+    if !ok {
         return None;
     }
     out.word("the");

@@ -75,7 +75,6 @@ const UNITS: &[Unit] = &[
     ("ms", "millisecond", "milliseconds", true),
     ("μs", "microsecond", "microseconds", true),
     ("ns", "nanosecond", "nanoseconds", true),
-    ("s", "second", "seconds", false),
     ("sec", "second", "seconds", true),
     ("secs", "seconds", "seconds", true),
     ("min", "minute", "minutes", true),
