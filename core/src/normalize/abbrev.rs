@@ -11,7 +11,7 @@ use super::roman;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    /// Before a name: the period never ends a sentence.
+    /// Before a name (or a date): the period never ends a sentence.
     Title,
     /// May end a sentence.
     Plain,
@@ -86,13 +86,13 @@ const TABLE: &[(&str, &str, Kind, bool)] = &[
     ("Oct", "October", Plain, true),
     ("Nov", "November", Plain, true),
     ("Dec", "December", Plain, true),
-    ("Mon", "Monday", Plain, true),
-    ("Tue", "Tuesday", Plain, true),
-    ("Tues", "Tuesday", Plain, true),
-    ("Wed", "Wednesday", Plain, true),
-    ("Thu", "Thursday", Plain, true),
-    ("Thurs", "Thursday", Plain, true),
-    ("Fri", "Friday", Plain, true),
+    ("Mon", "Monday", Title, true),
+    ("Tue", "Tuesday", Title, true),
+    ("Tues", "Tuesday", Title, true),
+    ("Wed", "Wednesday", Title, true),
+    ("Thu", "Thursday", Title, true),
+    ("Thurs", "Thursday", Title, true),
+    ("Fri", "Friday", Title, true),
 ];
 
 /// A name or number stands there (for "St." and "Dr.": "Main St.", "5th St.").
@@ -160,9 +160,7 @@ pub(crate) fn read(cx: &Ctx, out: &mut Out) -> Option<Took> {
                     out.word(after);
                     return Some(keep(true));
                 }
-                if !next_name {
-                    return None;
-                }
+                // Before a name, or with nothing to tell: saint, doctor.
                 out.word(word);
                 return Some(keep(false));
             }

@@ -60,15 +60,23 @@ impl<'a> Ctx<'_, 'a> {
             .filter(|p| p.trail.is_empty() && self.cur().lead.is_empty())
     }
 
-    /// An abbreviation's period ends the sentence only if the text ends there or a capital
-    /// follows, for abbreviations that can end one ("Acme Inc. The").
+    /// Whether the period of an abbreviation `k` chunks ahead also ends the sentence: the
+    /// text ends there, or a word that usually opens a sentence follows ("Acme Inc. The").
     pub(crate) fn period_ends_sentence(&self, k: usize) -> bool {
         match self.ahead(k + 1) {
             None => true,
-            Some(n) => starts_upper(n.core) && n.lead.is_empty(),
+            Some(n) => OPENERS.contains(&n.core),
         }
     }
 }
+
+/// Words that usually open a sentence.
+const OPENERS: &[&str] = &[
+    "The", "A", "An", "I", "We", "You", "He", "She", "It", "They", "This", "That", "These",
+    "Those", "There", "Then", "But", "And", "So", "Or", "In", "On", "At", "For", "If", "When",
+    "What", "Why", "How", "Who", "Where", "My", "Our", "Its", "His", "Her", "Their", "Now", "Yes",
+    "No", "After", "Before", "As", "Some", "All", "Many", "Most", "Today",
+];
 
 /// Begins with a capital letter.
 pub(crate) fn starts_upper(s: &str) -> bool {

@@ -79,6 +79,9 @@ pub(crate) fn read(s: &str, shouting: bool, out: &mut Out) {
         }
         if c == '-' && prev.is_none() && digit_next {
             out.word("minus");
+        } else if c == '.' && prev.is_some_and(|p| p.is_ascii_digit()) && digit_next {
+            // "2.0.1": a version reads point by point.
+            out.word("point");
         } else if c == '.' && alnum_prev && next.is_some_and(char::is_alphanumeric) {
             out.word("dot");
         } else if let Some(w) = symbols::name(c, next) {

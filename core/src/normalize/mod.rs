@@ -41,6 +41,8 @@ mod units;
 mod web;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
 
 use alloc::string::String;

@@ -5,7 +5,7 @@
 use super::ctx::{Ctx, Took};
 use super::numbers::{self, Num};
 use super::out::Out;
-use super::units::{amount, say_amount};
+use super::units::{self, amount, say_amount};
 
 /// Symbol, unit, units, hundredth, hundredths ("" when none is spoken).
 type Currency = (
@@ -128,6 +128,9 @@ pub(crate) fn read(cx: &Ctx, out: &mut Out) -> Option<Took> {
             None => return None,
         }
     };
+    // "$1.99/lb": a price per unit.
+    let per = rest.strip_prefix('/').and_then(units::per);
+    let rest = if per.is_some() { "" } else { rest };
     let glued = (!rest.is_empty()).then(|| scale(rest, true));
     let sc = match glued {
         Some(None) => return None,
@@ -151,6 +154,10 @@ pub(crate) fn read(cx: &Ctx, out: &mut Out) -> Option<Took> {
             out.word(cur.2);
         }
         (None, None) => say_units(cur, neg, &a, out),
+    }
+    if let Some(u) = per {
+        out.word("per");
+        out.words(u);
     }
     Some(Took::chunks(took))
 }

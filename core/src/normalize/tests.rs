@@ -100,6 +100,9 @@ fn times() {
         ("at 11 a.m. today", "at eleven A M today"),
         ("at 11 a.m.", "at eleven A M."),
         ("noon", "noon"),
+        ("10am-2pm daily", "ten A M to two P M daily"),
+        ("9:00-17:30", "nine o'clock to seventeen thirty"),
+        ("At 5 p.m. Then we left.", "At five P M. Then we left."),
     ]);
 }
 
@@ -119,6 +122,8 @@ fn money() {
         ("US$2.5bn", "two point five billion dollars"),
         ("$1,000,000", "one million dollars"),
         ("£3.01", "three pounds and one penny"),
+        ("$1.99/lb", "one dollar and ninety nine cents per pound"),
+        ("$20/month", "twenty dollars per month"),
     ]);
 }
 
@@ -211,6 +216,9 @@ fn abbreviations_and_titles() {
         ("the U.S. economy", "the U S economy"),
         ("J. K. Rowling", "J K Rowling"),
         ("No, thanks.", "No, thanks."),
+        ("The U.S. Army", "The U S Army"),
+        ("Ask the Dr.", "Ask the doctor."),
+        ("Tue. Jan. 5", "Tuesday January fifth"),
     ]);
 }
 
@@ -276,6 +284,8 @@ fn glued_numbers_and_words() {
         ("A4 paper", "A four paper"),
         ("an mp3 file", "an M P three file"),
         ("5G network", "five G network"),
+        ("Version 2.0.1", "Version two point zero point one"),
+        ("Room 4B", "Room four B"),
     ]);
 }
 

@@ -62,21 +62,20 @@ fn say(h: u64, m: u64, s: Option<u64>, ampm: Option<&str>, out: &mut Out) {
     }
 }
 
-/// Reads a time at the current chunk.
-pub(crate) fn read(cx: &Ctx, out: &mut Out) -> Option<Took> {
-    let core = cx.cur().core;
-    let split = core
-        .find(|c: char| c.is_ascii_alphabetic())
-        .unwrap_or(core.len());
-    let (clock_part, glued) = core.split_at(split);
-    let glued = if glued.is_empty() {
+/// A time in one piece ("3:30", "3:30pm", "3pm"; an hour alone only with its am/pm), and
+/// whether it had a colon.
+fn parse(s: &str) -> Option<((u64, u64, Option<u64>), Option<&'static str>, bool)> {
+    let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
+    let (clock_part, glued) = s.split_at(split);
+    let ampm = if glued.is_empty() {
         None
     } else {
         Some(meridiem(glued)?)
     };
-    let parsed = match clock(clock_part) {
+    let colon = clock_part.contains(':');
+    let t = match clock(clock_part) {
         Some(t) => t,
-        // "3pm", "11 am": an hour alone needs the am/pm.
+        None if colon => return None,
         None => {
             let h = (1..=2)
                 .contains(&clock_part.len())
@@ -84,16 +83,32 @@ pub(crate) fn read(cx: &Ctx, out: &mut Out) -> Option<Took> {
             (h.filter(|h| (1..=12).contains(h))?, 0, None)
         }
     };
+    Some((t, ampm, colon))
+}
+
+/// Reads a time at the current chunk ("3:30", "3 pm", "10am-2pm").
+pub(crate) fn read(cx: &Ctx, out: &mut Out) -> Option<Took> {
+    let core = cx.cur().core;
+    // A range: both ends must be clearly times.
+    if let Some((a, b)) = core.split_once('-') {
+        let clear = |x: &str| parse(x).filter(|(_, ampm, colon)| ampm.is_some() || *colon);
+        if let (Some((x, xm, _)), Some((y, ym, _))) = (clear(a), clear(b)) {
+            say(x.0, x.1, x.2, xm, out);
+            out.word("to");
+            say(y.0, y.1, y.2, ym, out);
+            return Some(Took::chunks(1));
+        }
+    }
+    let (t, glued, colon) = parse(core)?;
     let (ampm, took, last) = match glued {
         Some(g) => (Some(g), 1, cx.cur()),
         None => match cx.next().and_then(|n| meridiem(n.core).map(|x| (x, n))) {
             Some((x, n)) => (Some(x), 2, n),
-            None if clock_part.contains(':') => (None, 1, cx.cur()),
+            None if colon => (None, 1, cx.cur()),
             None => return None,
         },
     };
-    let (h, m, s) = parsed;
-    say(h, m, s, ampm, out);
+    say(t.0, t.1, t.2, ampm, out);
     // "p.m." ends with the abbreviation's period; it may also end the sentence.
     let dotted = ampm.is_some() && last.core.contains('.') && last.dotted();
     let period = dotted && !cx.period_ends_sentence(took - 1);

@@ -48,7 +48,6 @@ const UNITS: &[Unit] = &[
     ("℃", "degree Celsius", "degrees Celsius", true),
     ("℉", "degree Fahrenheit", "degrees Fahrenheit", true),
     ("°", "degree", "degrees", true),
-    ("B", "byte", "bytes", false),
     ("KB", "kilobyte", "kilobytes", true),
     ("kB", "kilobyte", "kilobytes", true),
     ("MB", "megabyte", "megabytes", true),
@@ -83,6 +82,8 @@ const UNITS: &[Unit] = &[
     ("hr", "hour", "hours", true),
     ("hrs", "hours", "hours", true),
     ("yr", "year", "years", true),
+    ("mo", "month", "months", false),
+    ("wk", "week", "weeks", true),
     ("yrs", "years", "years", true),
     ("px", "pixel", "pixels", true),
     ("dB", "decibel", "decibels", true),
@@ -105,6 +106,14 @@ const UNITS: &[Unit] = &[
 /// The unit written `s`; `apart` when it stands in its own chunk.
 fn find(s: &str, apart: bool) -> Option<&'static Unit> {
     UNITS.iter().find(|u| u.0 == s && (u.3 || !apart))
+}
+
+/// What follows "per" in "$2/lb", "$10/hour": a unit's singular, or a lowercase word.
+pub(crate) fn per(s: &str) -> Option<&str> {
+    match find(s, false) {
+        Some(u) => Some(u.1),
+        None => (!s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase())).then_some(s),
+    }
 }
 
 /// A number or a range of two ("5-10"), with an optional sign, at the start of `s`:
