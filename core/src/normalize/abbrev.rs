@@ -156,7 +156,7 @@ pub(crate) fn read(cx: &Ctx, out: &mut Out) -> Option<Took> {
             Place(after) => {
                 let prev = cx.behind(1).filter(|p| p.trail.is_empty()).map(|p| p.core);
                 let behind_name = prev.is_some_and(name_or_number) && !out.sentence_start();
-                if behind_name && !(next_name && !dotted) {
+                if behind_name && (dotted || !next_name) {
                     out.word(after);
                     return Some(keep(true));
                 }

@@ -180,7 +180,7 @@ pub(crate) fn year(n: u64, out: &mut Out) {
 /// Plural of a decade's last word: "twenty" → "twenties", "hundred" → "hundreds".
 pub(crate) fn decade(n: u64, out: &mut Out) {
     let mut v = Vec::new();
-    if (1000..=9999).contains(&n) && n % 1000 != 0 {
+    if (1000..=9999).contains(&n) && !n.is_multiple_of(1000) {
         let (hi, lo) = (n / 100, n % 100);
         cardinal_words(hi, &mut v);
         if lo == 0 {

@@ -15,8 +15,11 @@ fn meridiem(s: &str) -> Option<&'static str> {
     }
 }
 
-/// "H:MM" or "H:MM:SS": hours, minutes, seconds.
-fn clock(s: &str) -> Option<(u64, u64, Option<u64>)> {
+/// Hours, minutes, maybe seconds.
+type Hms = (u64, u64, Option<u64>);
+
+/// "H:MM" or "H:MM:SS".
+fn clock(s: &str) -> Option<Hms> {
     let mut parts = s.split(':');
     let h = parts.next()?;
     let m = parts.next()?;
@@ -64,7 +67,7 @@ fn say(h: u64, m: u64, s: Option<u64>, ampm: Option<&str>, out: &mut Out) {
 
 /// A time in one piece ("3:30", "3:30pm", "3pm"; an hour alone only with its am/pm), and
 /// whether it had a colon.
-fn parse(s: &str) -> Option<((u64, u64, Option<u64>), Option<&'static str>, bool)> {
+fn parse(s: &str) -> Option<(Hms, Option<&'static str>, bool)> {
     let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
     let (clock_part, glued) = s.split_at(split);
     let ampm = if glued.is_empty() {
