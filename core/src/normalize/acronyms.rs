@@ -239,12 +239,11 @@ pub(crate) fn shouting(chunks: &[Chunk]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalize::out::render;
     use alloc::string::String;
 
     fn say(w: &str, shouting: bool) -> String {
-        let mut s = String::new();
-        word(w, shouting, &mut Out::new(&mut s));
-        s
+        render(|o| word(w, shouting, o))
     }
 
     #[test]

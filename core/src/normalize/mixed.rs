@@ -97,12 +97,11 @@ pub(crate) fn read(s: &str, shouting: bool, out: &mut Out) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalize::out::render;
     use alloc::string::String;
 
     fn say(s: &str) -> String {
-        let mut o = String::new();
-        read(s, false, &mut Out::new(&mut o));
-        o
+        render(|o| read(s, false, o))
     }
 
     #[test]

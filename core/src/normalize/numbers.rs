@@ -310,13 +310,7 @@ pub(crate) fn parse_all(s: &str) -> Option<Num<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::string::String;
-
-    fn say(f: impl FnOnce(&mut Out)) -> String {
-        let mut s = String::new();
-        f(&mut Out::new(&mut s));
-        s
-    }
+    use crate::normalize::out::render as say;
 
     #[test]
     fn cardinals() {

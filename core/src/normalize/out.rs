@@ -124,15 +124,19 @@ impl<'a> Out<'a> {
     }
 }
 
+/// What `f` writes, as a string (for tests).
+#[cfg(test)]
+pub(crate) fn render(f: impl FnOnce(&mut Out)) -> String {
+    let mut s = String::new();
+    f(&mut Out::new(&mut s));
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn run(f: impl FnOnce(&mut Out)) -> String {
-        let mut s = String::new();
-        f(&mut Out::new(&mut s));
-        s
-    }
+    use render as run;
 
     #[test]
     fn words_get_single_spaces_and_marks_attach() {
