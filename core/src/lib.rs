@@ -19,6 +19,7 @@ extern crate std;
 pub mod chunk;
 pub mod config;
 pub mod g2p;
+pub mod normalize;
 pub mod error;
 pub mod events;
 pub mod frames;
