@@ -30,6 +30,14 @@ fn code(phone: &str) -> Option<u8> {
     Some(i as u8 + 39 * stress)
 }
 
+/// Words whose CMUdict alternate (`word(2)`) is the form espeak-ng uses: the one without the
+/// extra syllable.
+const PREFER_SECOND: &[&str] = &[
+    "every", "everyone", "everything", "everybody", "everywhere", "everyday", "different",
+    "difference", "differences", "differently", "conference", "conferences", "restaurant",
+    "restaurants", "camera", "cameras", "average",
+];
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/g2p/phoneset.rs");
@@ -61,6 +69,13 @@ fn main() {
         let line = line.split('#').next().unwrap_or("").trim();
         let mut fields = line.split_whitespace();
         let Some(word) = fields.next() else { continue };
+        let word = match word.strip_suffix("(2)") {
+            Some(w) if PREFER_SECOND.contains(&w) => {
+                words.remove(w.as_bytes());
+                w
+            }
+            _ => word,
+        };
         if word.contains('(') || !word.bytes().all(|b| b.is_ascii_lowercase() || b"'.-_".contains(&b)) {
             continue;
         }

@@ -46,7 +46,12 @@ const FUNCTION: &[(&str, &str)] = &[
     ("who", "hˌuː"), ("which", "wˌɪtʃ"), ("whose", "hˌuːz"), ("why", "wˌaɪ"), ("up", "ˌʌp"),
     ("down", "dˌaʊn"), ("i'm", "aɪm"), ("i'd", "aɪd"), ("i'll", "aɪl"), ("i've", "aɪv"),
     ("we'll", "wiːl"), ("they're", "ðeɪɚ"), ("we're", "wɪɹ"), ("you're", "jʊɹ"),
-    ("they've", "ðeɪv"), ("we've", "wiːv"), ("you've", "juːv"),
+    ("per", "pɜː"), ("might", "mˌaɪt"), ("make", "mˌeɪk"), ("makes", "mˌeɪks"),
+    ("making", "mˌeɪkɪŋ"), ("made", "mˌeɪd"), ("get", "ɡɛt"), ("got", "ɡɑːt"), ("go", "ɡˌoʊ"),
+    ("goes", "ɡoʊz"), ("going", "ɡˌoʊɪŋ"), ("went", "wɛnt"), ("getting", "ɡˌɛɾɪŋ"),
+    ("put", "pˌʊt"), ("become", "bɪkˌʌm"), ("becomes", "bɪkˌʌmz"), ("though", "ðˌoʊ"),
+    ("although", "ɔːlðˈoʊ"), ("already", "ɔːlɹˌɛdi"), ("within", "wɪðˌɪn"),
+    ("however", "haʊˈɛvɚ"), ("someone", "sˈʌmwʌn"), ("that's", "ðæts"), ("they've", "ðeɪv"), ("we've", "wiːv"), ("you've", "juːv"),
 ];
 
 /// Words espeak writes joined to a following "the": their form before it.
@@ -61,8 +66,19 @@ const BEFORE_A: &[(&str, &str, Option<&str>)] = &[
     ("that", "ðˌæɾ", None), ("was", "wʌz", None),
 ];
 
+/// Word pairs espeak writes joined, with their joined form.
+const PAIRS: &[(&str, &str, &str)] = &[
+    ("has", "been", "hˈæzbiːn"), ("have", "been", "hɐvbɪn"), ("had", "been", "hɐdbɪn"),
+    ("than", "a", "ðˌænə"), ("do", "not", "duːnˌɑːt"), ("does", "not", "dʌznˌɑːt"),
+    ("did", "not", "dɪdnˌɑːt"), ("i", "am", "aɪɐm"), ("there", "are", "ðɛɹˌɑːɹ"),
+    ("out", "of", "ˌaʊɾəv"), ("that", "it", "ðˌɐɾɪt"),
+];
+
 /// Function words whose final t is flapped before a vowel.
-const FLAP_T: &[&str] = &["it", "at", "that"];
+const FLAP_T: &[&str] = &["it", "at"];
+
+/// Words before which espeak keeps a final t and adds no linking r (a clause boundary of sorts).
+const NO_LINK_BEFORE: &[&str] = &["if", "and", "or", "off"];
 
 const LETTERS: [&str; 26] = [
     "ˈeɪ", "bˈiː", "sˈiː", "dˈiː", "ˈiː", "ˈɛf", "dʒˈiː", "ˈeɪtʃ", "ˈaɪ", "dʒˈeɪ", "kˈeɪ", "ˈɛl",
@@ -201,6 +217,12 @@ pub fn english_ipa(text: &str) -> String {
             "to" if next_vowel => w.ipa = String::from("tʊ"),
             _ => {}
         }
+        if let Some((_, _, f)) = PAIRS.iter().find(|(a, b, _)| *a == words[i].text && *b == next_text) {
+            words[i].ipa = String::from(*f);
+            words[i + 1].ipa.clear();
+            glue[i] = true;
+            continue;
+        }
         let w = &mut words[i];
         if next_text == "the" {
             if let Some((_, f)) = BEFORE_THE.iter().find(|(t, _)| *t == w.text) {
@@ -224,7 +246,7 @@ pub fn english_ipa(text: &str) -> String {
                 }
             }
         }
-        if next_vowel {
+        if next_vowel && !NO_LINK_BEFORE.contains(&next_text.as_str()) {
             if FLAP_T.contains(&w.text.as_str()) && w.ipa.ends_with('t') {
                 w.ipa.pop();
                 w.ipa.push('ɾ');
@@ -236,9 +258,7 @@ pub fn english_ipa(text: &str) -> String {
 
     let mut out = String::with_capacity(text.len() * 2);
     for (i, w) in words.iter().enumerate() {
-        if w.ipa.is_empty() && w.punct.is_none() {
-            continue;
-        }
+        // A word merged into the one before (PAIRS) has no IPA of its own.
         out.push_str(&w.ipa);
         if let Some(p) = w.punct {
             out.push(p);

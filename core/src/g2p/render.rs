@@ -58,13 +58,13 @@ pub(crate) fn is_vowel(sym: u8) -> bool {
     sym < 15
 }
 
-/// Groups of vowel letters in the spelling (y counts after the first letter); a final silent e
-/// is left out. Used to find the letters behind each vowel phone when the counts agree.
-fn vowel_groups(word: &[u8]) -> Vec<(usize, usize)> {
+/// Groups of vowel letters in the spelling (y counts after the first letter). `silent_e`
+/// leaves out a final e that is not a vowel of its own (make, closed, prices).
+fn vowel_groups(word: &[u8], silent_e: bool) -> Vec<(usize, usize)> {
     let mut groups = Vec::new();
+    let v = |j: usize| matches!(word[j], b'a' | b'e' | b'i' | b'o' | b'u') || (word[j] == b'y' && j > 0);
     let mut i = 0;
     while i < word.len() {
-        let v = |j: usize| matches!(word[j], b'a' | b'e' | b'i' | b'o' | b'u') || (word[j] == b'y' && j > 0);
         if v(i) {
             let s = i;
             while i < word.len() && v(i) {
@@ -75,15 +75,19 @@ fn vowel_groups(word: &[u8]) -> Vec<(usize, usize)> {
             i += 1;
         }
     }
-    // Silent final e (make, done), and e in a final -es/-ed that CMUdict gives no vowel.
-    if let Some(&(s, e)) = groups.last() {
-        let tail = &word[s..];
-        if groups.len() > 1 && e - s == 1 && word[s] == b'e' && (tail == b"e" || tail == b"es" || tail == b"ed") {
-            groups.pop();
+    if silent_e {
+        if let Some(&(s, e)) = groups.last() {
+            let tail = &word[s..];
+            if groups.len() > 1 && e - s == 1 && word[s] == b'e' && (tail == b"e" || tail == b"es" || tail == b"ed") {
+                groups.pop();
+            }
         }
     }
     groups
 }
+
+/// Stress 3 marks a vowel whose secondary stress was dropped: no mark, but full quality.
+const DEMOTED: u8 = 3;
 
 /// Appends the IPA of one word. `spelling` is the lowercase word the phones belong to (may be
 /// empty when unknown).
@@ -91,31 +95,62 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
     let mut ph: Vec<Phone> = phones.to_vec();
     let word = spelling.as_bytes();
     let n = ph.len();
-    let vowels: Vec<usize> = (0..n).filter(|&i| is_vowel(ph[i].sym)).collect();
 
-    // Stress: a primary exists if any stress does; secondary right after a stressed syllable goes.
-    if !vowels.iter().any(|&i| ph[i].stress == 1) {
-        if let Some(&i) = vowels.iter().find(|&&i| ph[i].stress == 2) {
-            ph[i].stress = 1;
+    // -day: espeak keeps the full vowel (Wednesday → wˈɛnzdeɪ).
+    if (word.ends_with(b"day") || word.ends_with(b"days")) && n >= 3 {
+        let j = if word.ends_with(b"s") { n - 2 } else { n - 1 };
+        if ph[j].sym == IY && ph[j - 1].sym == D && ph[j].stress == 0 {
+            ph[j] = Phone { sym: EY, stress: DEMOTED };
         }
     }
-    let mut prev_stressed = false;
-    let mut seen_primary = false;
-    for &i in &vowels {
-        let s = ph[i].stress;
-        if s == 2 && seen_primary && prev_stressed {
-            ph[i].stress = 0;
+    // -ically: espeak says ɪkli (periodically).
+    if word.ends_with(b"ically") && n >= 4 && ph[n - 3].sym == AH && ph[n - 3].stress == 0 && ph[n - 4].sym == K {
+        ph.remove(n - 3);
+    }
+    // -man, -men: unstressed (fisherman).
+    if (word.ends_with(b"man") || word.ends_with(b"men")) && word.len() > 4 && n >= 3 && ph[n - 3].sym == M && matches!(ph[n - 2].sym, AE | EH) {
+        ph[n - 2] = Phone { sym: AH, stress: 0 };
+    }
+    let n = ph.len();
+    let vowels: Vec<usize> = (0..n).filter(|&i| is_vowel(ph[i].sym)).collect();
+
+    // Stress. One primary (the first; a later one becomes secondary); a secondary next to a
+    // stressed syllable, or on a final -y, loses its mark but keeps its vowel quality.
+    match vowels.iter().position(|&i| ph[i].stress == 1) {
+        Some(k) => {
+            for &i in &vowels[k + 1..] {
+                if ph[i].stress == 1 {
+                    ph[i].stress = 2;
+                }
+            }
         }
-        if s == 1 {
-            seen_primary = true;
+        None => {
+            if let Some(&i) = vowels.iter().find(|&&i| ph[i].stress == 2) {
+                ph[i].stress = 1;
+            }
         }
-        prev_stressed = ph[i].stress != 0;
+    }
+    for k in 0..vowels.len() {
+        let i = vowels[k];
+        if ph[i].stress != 2 {
+            continue;
+        }
+        let prev = k.checked_sub(1).map(|j| ph[vowels[j]].stress);
+        let next = vowels.get(k + 1).map(|&j| ph[j].stress);
+        let final_y = ph[i].sym == IY && i + 1 == n;
+        if matches!(prev, Some(1) | Some(2)) || next == Some(1) || final_y {
+            ph[i].stress = if final_y { 0 } else { DEMOTED };
+        }
     }
 
     // Letters behind each vowel phone, when the counts agree.
-    let groups = vowel_groups(word);
+    let mut groups = vowel_groups(word, true);
+    if groups.len() != vowels.len() {
+        groups = vowel_groups(word, false);
+    }
+    let aligned = groups.len() == vowels.len();
     let letters_of = |k: usize| -> Option<&[u8]> {
-        if groups.len() == vowels.len() {
+        if aligned {
             groups.get(k).map(|&(s, e)| &word[s..e])
         } else {
             None
@@ -123,9 +158,8 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
     };
     let starts = |p: &[u8]| word.starts_with(p);
     let ends = |p: &[u8]| word.ends_with(p);
-    let hoarse = ["ore", "oar", "oor", "our", "port", "cord"]
-        .iter()
-        .any(|p| spelling.contains(p));
+    let hoarse = ["oar", "oor", "our", "port", "cord"].iter().any(|p| spelling.contains(p))
+        || ["ore", "ores", "ored", "oring"].iter().any(|p| spelling.ends_with(p));
 
     let next_is_vowel = |i: usize| i + 1 < n && is_vowel(ph[i + 1].sym);
     let mut k = 0usize; // vowel ordinal
@@ -145,7 +179,27 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
             let after = ph.get(i + 2).map(|q| q.sym);
             let r_then_vowel = next == Some(R) && after.is_some_and(is_vowel);
             let stressed = p.stress != 0;
+            let reduced = p.stress == 0;
+            // The inflection vowel of -ed / -es: wanted, prices → ᵻ.
+            let inflection = last_vowel
+                && i + 2 == n
+                && p.sym != IY
+                && !ends(b"ies")
+                && !ends(b"ied")
+                && ((ends(b"ed") && next == Some(D)) || (ends(b"es") && next == Some(Z)));
+            // The vowel of an unstressed prefix re-, de-: reduce, delays → ᵻ.
+            let prefix = k == 0
+                && i == 1
+                && (starts(b"re") || starts(b"de"))
+                && !next_is_vowel(i)
+                && matches!(p.stress, 0 | DEMOTED)
+                && vowels.len() > 1;
             let v: &str = match p.sym {
+                _ if matches!(p.sym, AH | IH | IY) && ((reduced && inflection) || prefix) => "ᵻ",
+                AE if reduced && first && starts(b"a") => "ɐ",
+                AA if letters == Some(b"a") && next == Some(L) => "ɔː",
+                _ if reduced && matches!(p.sym, AH | IH) && first && starts(b"ex") => "ɛ",
+                AA if letters.is_some_and(|l| l == b"au" || l == b"aw" || l == b"ou") => "ɔː",
                 AA => "ɑː",
                 AE => "æ",
                 AH if stressed => "ʌ",
@@ -154,21 +208,28 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
                         "ɐ"
                     } else if first && starts(b"u") {
                         "ʌ"
+                    } else if letters == Some(b"u") && i > 0 && ph[i - 1].sym == Y {
+                        "ʊ"
                     } else if letters == Some(b"i") && !last_vowel {
+                        "ɪ"
+                    } else if letters == Some(b"a") && next == Some(JH) && ends(b"age") || ends(b"ages") && last_vowel {
+                        "ɪ"
+                    } else if letters == Some(b"e")
+                        && matches!(next, Some(T | K | D | G | P | B | JH | CH | F | V | Z))
+                    {
                         "ɪ"
                     } else {
                         "ə"
                     }
                 }
-                AO if next == Some(NG) || next == Some(F) => "ɔ",
+                AO if next == Some(NG) || next == Some(F) || (next == Some(L) && after == Some(T)) => "ɔ",
                 AO if next == Some(R) && hoarse => "oː",
                 AO => "ɔː",
                 AW => "aʊ",
                 AY => "aɪ",
                 EH => "ɛ",
                 ER => {
-                    let v = if stressed { "ɜː" } else { "ɚ" };
-                    out.push_str(v);
+                    out.push_str(if reduced { "ɚ" } else { "ɜː" });
                     if next_is_vowel(i) {
                         out.push('ɹ');
                     }
@@ -178,25 +239,16 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
                 }
                 EY => "eɪ",
                 IH if next == Some(R) && stressed && r_then_vowel => "iə",
-                IH if !stressed => {
-                    let e = letters == Some(b"e");
-                    let final_ed_es = last_vowel && e && (ends(b"ed") || ends(b"es")) && i + 2 == n;
-                    let prefix = k == 0
-                        && e
-                        && i == 1
-                        && (starts(b"re") || starts(b"de") || starts(b"be"))
-                        && !next_is_vowel(i);
-                    if first && e && starts(b"ex") {
-                        "ɛ"
-                    } else if final_ed_es || prefix || (first && e && starts(b"el")) {
-                        "ᵻ"
-                    } else {
-                        "ɪ"
-                    }
-                }
+                IH if reduced && first && letters == Some(b"e") && starts(b"el") => "ᵻ",
                 IH => "ɪ",
+                IY if next == Some(R) && stressed => {
+                    if r_then_vowel { "iə" } else { "ɪ" }
+                }
+                IY if stressed && next == Some(AH) => "i",
                 IY if stressed => "iː",
-                IY if next_is_vowel(i) => "ɪ",
+                IY if next_is_vowel(i) && !(ends(b"ying") && i + 3 == n) => "ɪ",
+                // The y of a compound's first part: everyone, anything → ɪ.
+                IY if vowels.get(k + 1).is_some_and(|&j| ph[j].stress != 0) && !last_vowel => "ɪ",
                 IY => "i",
                 OW => "oʊ",
                 OY => "ɔɪ",
@@ -226,6 +278,7 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
                         out.push('t');
                     }
                 }
+                N if matches!(ph.get(i + 1).map(|q| q.sym), Some(K) | Some(G)) => out.push('ŋ'),
                 s => out.push_str(CONSONANT_IPA[(s - 15) as usize]),
             }
         }
