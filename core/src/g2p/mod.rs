@@ -51,7 +51,7 @@ const FUNCTION: &[(&str, &str)] = &[
     ("goes", "ɡoʊz"), ("going", "ɡˌoʊɪŋ"), ("went", "wɛnt"), ("getting", "ɡˌɛɾɪŋ"),
     ("put", "pˌʊt"), ("become", "bɪkˌʌm"), ("becomes", "bɪkˌʌmz"), ("though", "ðˌoʊ"),
     ("although", "ɔːlðˈoʊ"), ("already", "ɔːlɹˌɛdi"), ("within", "wɪðˌɪn"),
-    ("however", "haʊˈɛvɚ"), ("someone", "sˈʌmwʌn"), ("that's", "ðæts"), ("they've", "ðeɪv"), ("we've", "wiːv"), ("you've", "juːv"),
+    ("however", "haʊˈɛvɚ"), ("maybe", "mˈeɪbiː"), ("someone", "sˈʌmwʌn"), ("that's", "ðæts"), ("they've", "ðeɪv"), ("we've", "wiːv"), ("you've", "juːv"),
 ];
 
 /// Words espeak writes joined to a following "the": their form before it.

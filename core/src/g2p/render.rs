@@ -210,12 +210,10 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
                         "ʌ"
                     } else if letters == Some(b"u") && i > 0 && ph[i - 1].sym == Y {
                         "ʊ"
-                    } else if letters == Some(b"i") && !last_vowel {
-                        "ɪ"
-                    } else if letters == Some(b"a") && next == Some(JH) && ends(b"age") || ends(b"ages") && last_vowel {
-                        "ɪ"
-                    } else if letters == Some(b"e")
-                        && matches!(next, Some(T | K | D | G | P | B | JH | CH | F | V | Z))
+                    } else if (letters == Some(b"i") && !last_vowel)
+                        // -age: village, package → ɪdʒ.
+                        || (letters == Some(b"a") && next == Some(JH) && (ends(b"age") || ends(b"ages")))
+                        || (letters == Some(b"e") && matches!(next, Some(T | K | D | G | P | B | JH | CH | F | V | Z)))
                     {
                         "ɪ"
                     } else {
