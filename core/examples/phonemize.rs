@@ -1,6 +1,7 @@
 //! Reads text lines on stdin and prints one line of espeak-style IPA for each (Parla's English
 //! G2P). With `--bench`, times the G2P over a few thousand words of the lines given (or of a
-//! built-in paragraph) and prints words per second.
+//! built-in paragraph) and prints words per second. With `--rules`, each line is one lowercase
+//! word spoken by the letter-to-sound rules alone (to measure them against the dictionary).
 //!
 //! cargo run --release -p parla-core --no-default-features --example phonemize [-- --bench]
 
@@ -42,10 +43,13 @@ fn main() {
         );
         return;
     }
+    // --rules: each line is one word, spoken by the letter-to-sound rules alone.
+    let rules = std::env::args().any(|a| a == "--rules");
     let stdout = io::stdout();
     let mut out = stdout.lock();
     for line in io::stdin().lock().lines() {
         let line = line.expect("stdin is not UTF-8");
-        writeln!(out, "{}", english_ipa(&line)).unwrap();
+        let ipa = if rules { parla_core::g2p::rules_only_ipa(&line) } else { english_ipa(&line) };
+        writeln!(out, "{ipa}").unwrap();
     }
 }

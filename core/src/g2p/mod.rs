@@ -271,6 +271,17 @@ pub fn english_ipa(text: &str) -> String {
     String::from(trimmed)
 }
 
+/// One lowercase word through the letter-to-sound rules alone (no lexicon, no morphology): for
+/// measuring the rules against the dictionary.
+#[doc(hidden)]
+pub fn rules_only_ipa(word: &str) -> String {
+    let mut phones: Vec<Phone> = Vec::new();
+    let mut out = String::new();
+    rules::letters_to_phones(word, &mut phones);
+    render::render(&phones, word, &mut out);
+    out
+}
+
 /// The first, placeholder G2P's name; now the real one.
 #[deprecated(note = "use english_ipa")]
 pub fn placeholder_ipa(text: &str) -> String {

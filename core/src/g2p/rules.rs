@@ -108,16 +108,25 @@ pub fn letters_to_phones(word: &str, out: &mut Vec<Phone>) {
                 if front(at(i + 1)) { (&[S], 1) } else { (&[K], 1) }
             } else if c == b'g' {
                 if front(at(i + 1)) && i + 1 < n - 1 { (&[JH], 1) } else { (&[G], 1) }
-            } else if c == b's'
-                && i > 0
-                && ((is_v(w[i - 1]) && is_v(at(i + 1)))
-                    || (i + 1 == n && !matches!(w[i - 1], b'p' | b't' | b'k' | b'f' | b's' | b'u')))
-            {
+            } else if s(b"sc") && front(at(i + 2)) {
+                (&[S], 2)
+            } else if i > 0 && c == b'g' && at(i + 1) == b'u' && is_v(at(i + 2)) {
+                (&[G], 2)
+            } else if c == b's' && i > 0 && is_v(w[i - 1]) && is_v(at(i + 1)) {
                 (&[Z], 1)
+            } else if c == b's' && i + 1 == n && i > 0 {
+                // Final s: voiced after a voiced sound (dogs), s after a voiceless one (cats).
+                let voiceless = out.last().is_some_and(|p| matches!(p.sym, P | T | K | F | TH | S | SH | CH));
+                if voiceless || w[i - 1] == b'u' { (&[S], 1) } else { (&[Z], 1) }
             } else {
                 (single(c), 1)
             };
-            out.extend(syms.iter().map(|&x| ph(x)));
+            let voiceless_before = out.last().is_some_and(|p| matches!(p.sym, P | K | F | S | SH | CH | TH));
+            if syms == [D] && i + 1 == n && i > 1 && w[i - 1] == b'e' && voiceless_before {
+                out.push(ph(T));
+            } else {
+                out.extend(syms.iter().map(|&x| ph(x)));
+            }
             adv = len;
         } else {
             // Vowels.
@@ -126,7 +135,7 @@ pub fn letters_to_phones(word: &str, out: &mut Vec<Phone>) {
                 b'a' if s(b"ai") || s(b"ay") => (&[EY], 2),
                 b'a' if s(b"au") || s(b"aw") => (&[AO], 2),
                 b'a' if s(b"ar") && !is_v(at(i + 2)) => (&[AA, R], 2),
-                b'a' if s(b"all") || (nx == b'l' && matches!(at(i + 2), b'k' | b't')) => (&[AO], 1),
+                b'a' if (s(b"all") && !is_v(at(i + 3))) || (nx == b'l' && matches!(at(i + 2), b'k' | b't')) => (&[AO], 1),
                 b'a' if magic(i) => (&[EY], 1),
                 b'a' => (&[AE], 1),
                 b'e' if s(b"ee") || s(b"ea") => (&[IY], 2),
@@ -194,20 +203,28 @@ pub fn letters_to_phones(word: &str, out: &mut Vec<Phone>) {
         primary = 1;
     }
     for (k, &(at_out, _)) in vowel_at.iter().enumerate() {
-        let p = &mut out[at_out];
         if k == primary {
-            p.stress = 1;
+            out[at_out].stress = 1;
         } else {
-            p.stress = 0;
-            // Unstressed short vowels reduce.
-            p.sym = match p.sym {
+            out[at_out].stress = 0;
+            // Unstressed short vowels reduce; an unstressed "or"/"ar" is ɚ.
+            let r_next = out.get(at_out + 1).is_some_and(|q| q.sym == R);
+            out[at_out].sym = match out[at_out].sym {
+                AO | AA if r_next => {
+                    out[at_out + 1].sym = DROP;
+                    ER
+                }
                 AE | AA | AH => AH,
                 EH => IH,
                 x => x,
             };
         }
     }
+    out.retain(|p| p.sym != DROP);
 }
+
+/// Marks a phone for removal.
+const DROP: u8 = u8::MAX;
 
 fn single(c: u8) -> &'static [u8] {
     match c {
