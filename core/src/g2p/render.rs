@@ -103,6 +103,11 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
             ph[j] = Phone { sym: EY, stress: DEMOTED };
         }
     }
+    // -n't: espeak has no vowel before the n (didn't → dˈɪdnt).
+    if word.ends_with(b"n't") && n >= 4 && ph[n - 3].sym == AH && ph[n - 3].stress == 0 && ph[n - 2].sym == N {
+        ph.remove(n - 3);
+    }
+    let n = ph.len();
     // -ically: espeak says ɪkli (periodically).
     if word.ends_with(b"ically") && n >= 4 && ph[n - 3].sym == AH && ph[n - 3].stress == 0 && ph[n - 4].sym == K {
         ph.remove(n - 3);
@@ -211,6 +216,8 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
                     } else if letters == Some(b"u") && i > 0 && ph[i - 1].sym == Y {
                         "ʊ"
                     } else if (letters == Some(b"i") && !last_vowel)
+                        // -ace: surface → ɪs.
+                        || (letters == Some(b"a") && last_vowel && ends(b"ace"))
                         // -age: village, package → ɪdʒ.
                         || (letters == Some(b"a") && next == Some(JH) && (ends(b"age") || ends(b"ages")))
                         || (letters == Some(b"e") && matches!(next, Some(T | K | D | G | P | B | JH | CH | F | V | Z)))
@@ -277,6 +284,14 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
                     }
                 }
                 N if matches!(ph.get(i + 1).map(|q| q.sym), Some(K) | Some(G)) => out.push('ŋ'),
+                // l + i + vowel: million, billions → lˈiən (CMUdict writes a y).
+                Y if i > 0
+                    && ph[i - 1].sym == L
+                    && ph.get(i + 1).is_some_and(|q| q.sym == AH && q.stress == 0)
+                    && spelling.contains("li") =>
+                {
+                    out.push('i')
+                }
                 s => out.push_str(CONSONANT_IPA[(s - 15) as usize]),
             }
         }
