@@ -58,7 +58,12 @@ def ensure_model(cache_dir: Path, log=print) -> Path:
     """Return a folder faster-whisper can load, assembling it first if needed."""
     cache_dir = Path(cache_dir)
     model_bin = cache_dir / "model.bin"
-    side_ok = all((cache_dir / name).is_file() for name in SIDE_FILES)
+    data1 = _package_data_dir(PART_PACKAGES[0])
+    side_ok = all(
+        (cache_dir / name).is_file()
+        and (cache_dir / name).stat().st_size == (data1 / name).stat().st_size
+        for name in SIDE_FILES
+    )
     if side_ok and _model_bin_ok(model_bin):
         return cache_dir
 
@@ -90,7 +95,6 @@ def ensure_model(cache_dir: Path, log=print) -> Path:
     finally:
         if tmp.exists():
             tmp.unlink()
-    data1 = _package_data_dir(PART_PACKAGES[0])
     for name in SIDE_FILES:
         shutil.copyfile(data1 / name, cache_dir / name)
     return cache_dir
