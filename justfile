@@ -52,3 +52,8 @@ test: setup
 # Set up, then print every benchmark next to its reference.
 bench: setup
     ./target/release/parla bench --ort
+
+# Intelligibility (issue 3): Whisper-base WER of Parla next to piper-tts (args: --sentences, --limit, --check, ...).
+intelligibility *ARGS: setup
+    python3 -m pip install --disable-pip-version-check -q -r tests/bench/requirements.txt
+    python3 tests/bench/intelligibility.py {{ARGS}}
