@@ -23,6 +23,7 @@ pub mod normalize;
 pub mod error;
 pub mod events;
 pub mod frames;
+pub mod front;
 pub mod phonemes;
 pub mod regulate;
 pub mod rng;

@@ -151,11 +151,11 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
 /// ms: p50 and p95 over `runs` after a warm-up, with the text pushed whole and at `tokens_per_s`
 /// (measured from the first token).
 pub fn ttfa(engine: &mut dyn Engine, request: &Request, runs: usize, tokens_per_s: f64) -> Result<[f64; 4], HostError> {
-    let to_ipa = parla_core::g2p::placeholder_ipa;
+    let front = &parla_core::front::ENGLISH;
     let mut whole = Vec::new();
     let mut tokens = Vec::new();
     for i in 0..=runs.max(2) {
-        let t = crate::stream::speak(engine, [FIRST_CLAUSE], request, to_ipa, |_| Ok(()))?;
+        let t = crate::stream::speak(engine, [FIRST_CLAUSE], request, front, |_| Ok(()))?;
         let gap = std::time::Duration::from_secs_f64(1.0 / tokens_per_s);
         let pieces = FIRST_CLAUSE.split_inclusive(' ').enumerate().map(|(k, w)| {
             if k > 0 {
@@ -163,7 +163,7 @@ pub fn ttfa(engine: &mut dyn Engine, request: &Request, runs: usize, tokens_per_
             }
             w
         });
-        let u = crate::stream::speak(engine, pieces, request, to_ipa, |_| Ok(()))?;
+        let u = crate::stream::speak(engine, pieces, request, front, |_| Ok(()))?;
         if i > 0 {
             whole.push(t.first_audio.unwrap_or_default().as_secs_f64() * 1e3);
             tokens.push(u.first_audio.unwrap_or_default().as_secs_f64() * 1e3);

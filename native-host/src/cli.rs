@@ -22,6 +22,17 @@ pub enum Command {
     Say(SayArgs),
     /// Measure real-time factors and load times of the engines.
     Bench(BenchArgs),
+    /// Print the spoken form of text (numbers, dates, abbreviations… as words), one line per sentence.
+    Normalize(TextArgs),
+    /// Print the IPA phonemes of text, one line per sentence.
+    Phonemize(TextArgs),
+}
+
+/// `parla normalize` / `parla phonemize`
+#[derive(Debug, Args)]
+pub struct TextArgs {
+    /// The text; read from stdin when omitted.
+    pub text: Option<String>,
 }
 
 /// Options shared by everything that loads a voice and synthesizes.

@@ -8,6 +8,7 @@ pub mod error;
 pub mod mux;
 pub mod say;
 pub mod stream;
+pub mod text;
 pub mod voice_files;
 pub mod wav;
 

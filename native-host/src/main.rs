@@ -8,6 +8,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Say(args) => parla_host::say::run(&args),
         Command::Bench(args) => parla_host::bench::run(&args),
+        Command::Normalize(args) => parla_host::text::run(&args, parla_host::text::Stage::Normalize),
+        Command::Phonemize(args) => parla_host::text::run(&args, parla_host::text::Stage::Phonemize),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use parla_core::events::word_timings;
 use parla_core::frames::{self, FrameReader, FrameWriter};
+use parla_core::front::FrontEnd;
 use parla_core::infer::{Request, Synthesis, Voice};
 use parla_core::phonemes::PhonemeIds;
 use parla_core::sched::{self, Outcome, Scheduler, Step, StepKind, Stop, StreamId, StreamOptions, Verdict};
@@ -24,9 +25,6 @@ use crate::error::HostError;
 
 /// Decoder frames of silence handed out per step for a `<break>`.
 const SILENCE_CHUNK_FRAMES: usize = 64;
-
-/// Turns a text segment into IPA.
-pub type ToIpa = fn(&str) -> String;
 
 /// Something a listener learns about its stream, placed on the stream's audio clock (samples
 /// from the stream's first sample).
@@ -134,7 +132,7 @@ struct Shared {
     /// Listeners wait here for audio.
     audio: Condvar,
     voice: Arc<Voice>,
-    to_ipa: ToIpa,
+    front: FrontEnd,
     ring_frames: usize,
     clock: Instant,
     /// Steps run since the start.
@@ -183,14 +181,14 @@ pub enum Read {
 
 impl Mux {
     /// Starts `config.workers` workers synthesizing with `voice`.
-    pub fn new(voice: Arc<Voice>, to_ipa: ToIpa, config: MuxConfig) -> Mux {
+    pub fn new(voice: Arc<Voice>, front: FrontEnd, config: MuxConfig) -> Mux {
         let sched = Scheduler::new(sched::Config { workers: config.workers, max_streams: config.max_streams });
         let shared = Arc::new(Shared {
             state: Mutex::new(State { sched, sessions: HashMap::new(), shutdown: false }),
             work: Condvar::new(),
             audio: Condvar::new(),
             voice,
-            to_ipa,
+            front,
             ring_frames: config.ring_frames.max(8),
             clock: Instant::now(),
             steps: AtomicU64::new(0),
@@ -469,7 +467,7 @@ fn run(shared: &Shared, job: Job) -> Done {
         },
         Job::Encode { pending: Pending::Text { text, rate }, mut request } => {
             request.scales.length_scale = (request.scales.length_scale / rate).clamp(0.05, 20.0);
-            let ipa = (shared.to_ipa)(&text);
+            let ipa = shared.front.ipa(&text);
             let ids = match PhonemeIds::from_ipa(shared.voice.config(), &ipa) {
                 Ok(ids) => ids,
                 // Nothing speakable in this segment (symbols only): skip it.

@@ -64,7 +64,7 @@ fn say_text(args: &SayArgs) -> Result<(), HostError> {
     };
     let (mut engine, request) = prepare(&args.synth)?;
     let mut audio = Vec::new();
-    let times = crate::stream::speak(engine.as_mut(), [text], &request, parla_core::g2p::placeholder_ipa, |f| {
+    let times = crate::stream::speak(engine.as_mut(), [text], &request, &parla_core::front::ENGLISH, |f| {
         audio.extend_from_slice(f);
         Ok(())
     })?;
@@ -136,12 +136,12 @@ fn run_stream(args: &SayArgs) -> Result<(), HostError> {
         wav::pcm16(frames, &mut bytes);
         out.write_all(&bytes).and_then(|_| out.flush()).map_err(HostError::Output)
     };
-    let to_ipa = parla_core::g2p::placeholder_ipa;
+    let front = &parla_core::front::ENGLISH;
     let times = match &args.text {
-        Some(t) => crate::stream::speak(engine.as_mut(), [t.as_str()], &request, to_ipa, sink)?,
+        Some(t) => crate::stream::speak(engine.as_mut(), [t.as_str()], &request, front, sink)?,
         None => {
             let pieces = crate::stream::Utf8Pieces::new(std::io::stdin().lock());
-            crate::stream::speak(engine.as_mut(), pieces, &request, to_ipa, sink)?
+            crate::stream::speak(engine.as_mut(), pieces, &request, front, sink)?
         }
     };
     if let Some(p) = path {

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use parla_core::frames::{self, FlushPolicy, Flusher};
+use parla_core::front::FrontEnd;
 use parla_core::segment::{Policy, Segment, Segmenter};
 
 use crate::engine::{Engine, Request};
@@ -15,7 +16,9 @@ use crate::error::HostError;
 pub struct StageTimes {
     /// Segmenting text.
     pub segment: Duration,
-    /// Normalisation and grapheme-to-phoneme.
+    /// Text normalisation (numbers, abbreviations, symbols → words).
+    pub normalize: Duration,
+    /// Grapheme-to-phoneme.
     pub g2p: Duration,
     /// Encoder and length regulation.
     pub encoder: Duration,
@@ -36,8 +39,9 @@ impl StageTimes {
     pub fn to_json(&self) -> String {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         format!(
-            "{{\"segment_ms\":{:.2},\"g2p_ms\":{:.2},\"encoder_ms\":{:.2},\"decoder_ms\":{:.2},\"buffering_ms\":{:.2},\"first_audio_ms\":{},\"samples\":{},\"segments\":{}}}",
+            "{{\"segment_ms\":{:.2},\"normalize_ms\":{:.2},\"g2p_ms\":{:.2},\"encoder_ms\":{:.2},\"decoder_ms\":{:.2},\"buffering_ms\":{:.2},\"first_audio_ms\":{},\"samples\":{},\"segments\":{}}}",
             ms(self.segment),
+            ms(self.normalize),
             ms(self.g2p),
             ms(self.encoder),
             ms(self.decoder),
@@ -55,7 +59,7 @@ pub fn speak<I, S>(
     engine: &mut dyn Engine,
     pieces: I,
     request: &Request,
-    to_ipa: impl Fn(&str) -> String,
+    front: &FrontEnd,
     mut sink: impl FnMut(&[f32]) -> Result<(), HostError>,
 ) -> Result<StageTimes, HostError>
 where
@@ -115,7 +119,10 @@ where
                 }
                 Segment::Text { text, rate, .. } => {
                     let t = Instant::now();
-                    let ipa = to_ipa(&text);
+                    let words = front.normalized(&text);
+                    times.normalize += t.elapsed();
+                    let t = Instant::now();
+                    let ipa = (front.phonemize)(&words);
                     times.g2p += t.elapsed();
                     let mut req = *request;
                     req.scales.length_scale = (req.scales.length_scale / rate).clamp(0.05, 20.0);

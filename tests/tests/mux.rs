@@ -32,7 +32,7 @@ fn settings(seed: u64) -> StreamSettings {
 }
 
 fn mux(workers: usize) -> Mux {
-    Mux::new(voice(), parla_core::g2p::placeholder_ipa, MuxConfig { workers, max_streams: 16, ring_frames: 300 })
+    Mux::new(voice(), parla_core::front::ENGLISH, MuxConfig { workers, max_streams: 16, ring_frames: 300 })
 }
 
 /// Reads a stream to its end as fast as it comes; returns audio and events.
@@ -51,7 +51,7 @@ fn reference(seed: u64) -> Vec<f32> {
     let mut engine = NativeEngine::load(&onnx, &json, CHUNKING).unwrap();
     let mut audio = Vec::new();
     let request = settings(seed).request;
-    parla_host::stream::speak(&mut engine, [TEXT], &request, parla_core::g2p::placeholder_ipa, |f| {
+    parla_host::stream::speak(&mut engine, [TEXT], &request, &parla_core::front::ENGLISH, |f| {
         audio.extend_from_slice(f);
         Ok(())
     })

@@ -1,6 +1,9 @@
 //! Parla's core behind a plain C ABI, for hosts that run WebAssembly (wasmtime).
 //!
-//! One instance holds one voice and one utterance at a time. The host copies bytes in through
+//! One instance holds one voice and one utterance at a time. A host that multiplexes many
+//! utterances over a few instances keeps each utterance's latents itself (copied out with
+//! [`parla_latent_ptr`] after [`parla_start`]) and decodes any window on any instance with
+//! [`parla_decode`]. The host copies bytes in through
 //! [`parla_alloc`], calls the functions below, and reads results straight out of linear memory
 //! (`parla_chunk_ptr`, `parla_error_ptr`, …). Every call that can fail returns a negative
 //! [`Status`] code and leaves a message at [`parla_error_ptr`] / [`parla_error_len`].
@@ -10,10 +13,11 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use parla_core::chunk::Chunking;
+use parla_core::chunk::{Chunking, Window};
 use parla_core::config::Scales;
 use parla_core::infer::{LoadOptions, Request, Synthesis, Voice, VoiceError};
 use parla_core::phonemes::PhonemeIds;
+use parla_core::regulate::Latent;
 
 /// Status codes returned (negated) by the exports.
 #[repr(i32)]
@@ -36,6 +40,7 @@ struct State {
     voice: Option<Arc<Voice>>,
     synth: Option<Synthesis>,
     chunk: Vec<f32>,
+    scratch: Vec<f32>,
     durations: Vec<u32>,
     skipped: String,
     error: String,
@@ -199,6 +204,52 @@ pub extern "C" fn parla_next_chunk() -> i32 {
                 s.synth = None;
                 0
             }
+        }
+    })
+}
+
+/// The current utterance's latents (`z_p`, f32, channel-major: [`parla_latent_channels`] rows
+/// of as many frames as [`parla_start`] returned); null when there is none.
+#[no_mangle]
+pub extern "C" fn parla_latent_ptr() -> *const f32 {
+    STATE.with_borrow(|s| s.synth.as_ref().map_or(std::ptr::null(), |x| x.latent().data.as_ptr()))
+}
+
+/// Channels of the latents (0 when there is no utterance).
+#[no_mangle]
+pub extern "C" fn parla_latent_channels() -> u32 {
+    STATE.with_borrow(|s| s.synth.as_ref().map_or(0, |x| x.latent().channels as u32))
+}
+
+/// Decodes one window given as latents (`channels × frames` f32, channel-major, in a buffer
+/// from [`parla_alloc`] that this call frees) and keeps `keep_len` frames from `keep_offset`.
+/// Independent of the current utterance: any instance with the voice can decode any window.
+/// Returns the sample count (read them at [`parla_chunk_ptr`]) or a negative [`Status`].
+///
+/// # Safety
+/// `latent` must come from [`parla_alloc`] with `channels × frames × 4` bytes, filled.
+#[no_mangle]
+pub unsafe extern "C" fn parla_decode(latent: *mut u8, channels: u32, frames: u32, keep_offset: u32, keep_len: u32, speaker: u32) -> i32 {
+    let bytes = take(latent, channels as usize * frames as usize * 4);
+    STATE.with_borrow_mut(|s| {
+        let Some(voice) = s.voice.clone() else { return fail(s, Status::NoVoice, "no voice loaded") };
+        let (frames, keep_offset, keep_len) = (frames as usize, keep_offset as usize, keep_len as usize);
+        if keep_offset + keep_len > frames || keep_len == 0 {
+            return fail(s, Status::Input, "kept frames outside the window");
+        }
+        let data = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let latent = Latent { channels: channels as usize, frames, data };
+        let window = Window { start: 0, len: frames, keep_start: keep_offset, keep_len };
+        let request = Request { speaker, ..Request::defaults(voice.config()) };
+        let mut scratch = std::mem::take(&mut s.scratch);
+        let result = voice.decode_chunk(&latent, window, false, &request, &mut scratch);
+        s.scratch = scratch;
+        match result {
+            Ok(samples) => {
+                s.chunk = samples;
+                s.chunk.len() as i32
+            }
+            Err(e) => fail(s, voice_status(&e), e),
         }
     })
 }

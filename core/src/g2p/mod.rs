@@ -282,11 +282,5 @@ pub fn rules_only_ipa(word: &str) -> String {
     out
 }
 
-/// The first, placeholder G2P's name; now the real one.
-#[deprecated(note = "use english_ipa")]
-pub fn placeholder_ipa(text: &str) -> String {
-    english_ipa(text)
-}
-
 #[cfg(test)]
 mod tests;

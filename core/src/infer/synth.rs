@@ -60,17 +60,14 @@ impl Synthesis {
     }
 
     fn decode_window(&mut self, w: Window, exact: bool) -> Result<Chunk, VoiceError> {
-        let hop = self.voice.hop();
-        let (voice, latent, request, scratch) = (&self.voice, &self.latent, &self.request, &mut self.scratch);
-        let mut audio = if exact {
-            voice.decode_exact(latent, w.start, w.len, request, scratch)?
-        } else {
-            voice.decode(latent, w.start, w.len, request, scratch)?
-        };
-        let from = w.keep_offset() * hop;
-        audio.truncate(from + w.keep_len * hop);
-        audio.drain(..from);
-        Ok(Chunk { first_frame: w.keep_start, samples: audio })
+        let samples = self.voice.decode_chunk(&self.latent, w, exact, &self.request, &mut self.scratch)?;
+        Ok(Chunk { first_frame: w.keep_start, samples })
+    }
+
+    /// The chunk plan and the latents, for a caller that schedules the windows itself (each
+    /// window decodes independently of the others with [`Voice::decode_chunk`]).
+    pub fn into_parts(self) -> (Vec<u32>, Latent, ChunkPlan) {
+        (self.durations, self.latent, self.plan)
     }
 
     /// Decodes the whole utterance in one exact decoder call (the reference chunking must match).

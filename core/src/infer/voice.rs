@@ -12,7 +12,7 @@ use tract_onnx::tract_core::internal::DimLike;
 use super::surgery::{self, Halves};
 use super::synth::Synthesis;
 use super::VoiceError;
-use crate::chunk::Chunking;
+use crate::chunk::{Chunking, Window};
 use crate::config::{Scales, VoiceConfig};
 use crate::phonemes::PhonemeIds;
 use crate::regulate;
@@ -256,6 +256,20 @@ impl Voice {
     /// are measured against.
     pub fn decode_exact(&self, z: &regulate::Latent, start: usize, len: usize, request: &Request, scratch: &mut Vec<f32>) -> Result<Vec<f32>, VoiceError> {
         self.run_decoder(z, start, len, len, request, scratch)
+    }
+
+    /// Decodes window `w` of `z` and returns the samples of its kept frames (`exact`: never pad,
+    /// see [`Voice::decode_exact`]).
+    pub fn decode_chunk(&self, z: &regulate::Latent, w: Window, exact: bool, request: &Request, scratch: &mut Vec<f32>) -> Result<Vec<f32>, VoiceError> {
+        let mut audio = if exact {
+            self.decode_exact(z, w.start, w.len, request, scratch)?
+        } else {
+            self.decode(z, w.start, w.len, request, scratch)?
+        };
+        let from = w.keep_offset() * self.hop;
+        audio.truncate(from + w.keep_len * self.hop);
+        audio.drain(..from);
+        Ok(audio)
     }
 
     fn run_decoder(&self, z: &regulate::Latent, start: usize, len: usize, width: usize, request: &Request, scratch: &mut Vec<f32>) -> Result<Vec<f32>, VoiceError> {
