@@ -29,15 +29,21 @@ impl Default for Chunking {
 }
 
 impl Chunking {
-    /// Frames kept from chunk `index`: `first` twice, then doubling up to `size`, so no chunk
-    /// takes longer to decode than the audio already delivered lasts (a small first chunk
-    /// followed at once by a large one would leave the listener in silence).
+    /// Frames kept from chunk `index`: `first` three times, then doubling up to `size`, so no
+    /// chunk takes longer to decode than the audio already delivered lasts, with room to spare
+    /// (a small first chunk followed at once by a large one would leave the listener in silence).
     pub fn keep(&self, index: usize) -> usize {
         let (first, size) = (self.first.max(1), self.size.max(1));
         match index {
-            0 => first,
-            _ => first.checked_shl(index.min(31) as u32 - 1).unwrap_or(usize::MAX).min(size).max(first.min(size)),
+            0..=2 => first,
+            _ => first.checked_shl(index.min(32) as u32 - 2).unwrap_or(usize::MAX).min(size).max(first.min(size)),
         }
+    }
+
+    /// The same chunking without the small start: for an utterance that begins while the
+    /// listener still has plenty of audio buffered.
+    pub fn steady(&self) -> Chunking {
+        Chunking { first: self.size, ..*self }
     }
 
     /// Decoder window length of chunk `index` of a long utterance (the first has context on its
@@ -46,7 +52,8 @@ impl Chunking {
         self.keep(index) + if index == 0 { self.context } else { 2 * self.context }
     }
 
-    /// Every window length this chunking uses for long utterances, in order of first use.
+    /// Every window length this chunking (and its [`Chunking::steady`] form) uses for long
+    /// utterances, in order of first use.
     pub fn window_lengths(&self) -> Vec<usize> {
         let mut lengths = Vec::new();
         for index in 0.. {
@@ -57,6 +64,10 @@ impl Chunking {
             if index > 0 && self.keep(index) == self.size.max(1) {
                 break;
             }
+        }
+        let steady_first = self.steady().window(0);
+        if !lengths.contains(&steady_first) {
+            lengths.push(steady_first);
         }
         lengths
     }
@@ -142,7 +153,7 @@ mod tests {
             let right = w.start + w.len - (w.keep_start + w.keep_len);
             assert!(right >= c.context || w.start + w.len == frames);
             // Windows are of a planned length, or the whole utterance.
-            assert!(c.window_lengths().contains(&w.len) || w.len == frames);
+            assert!(c.window_lengths().contains(&w.len) || w.len == frames, "{w:?}");
             next += w.keep_len;
         }
         assert_eq!(next, frames);
@@ -176,13 +187,16 @@ mod tests {
     #[test]
     fn a_small_first_chunk_repeats_then_doubles() {
         let c = Chunking { first: 16, size: 64, context: 24 };
-        let keeps: Vec<usize> = check_cover(1000, c).iter().take(4).map(|w| w.keep_len).collect();
-        assert_eq!(keeps, [16, 16, 32, 64]);
-        assert_eq!(c.window_lengths(), [40, 64, 80, 112]);
+        let keeps: Vec<usize> = check_cover(1000, c).iter().take(6).map(|w| w.keep_len).collect();
+        assert_eq!(keeps, [16, 16, 16, 32, 64, 64]);
+        assert_eq!(c.window_lengths(), [40, 64, 80, 112, 88]);
         assert_eq!(Chunking::default().window_lengths(), [88, 112]);
         let odd = Chunking { first: 24, size: 64, context: 8 };
-        assert_eq!((0..4).map(|i| odd.keep(i)).collect::<Vec<_>>(), [24, 24, 48, 64]);
+        assert_eq!((0..5).map(|i| odd.keep(i)).collect::<Vec<_>>(), [24, 24, 24, 48, 64]);
         let big_first = Chunking { first: 100, size: 64, context: 8 };
-        assert_eq!((0..3).map(|i| big_first.keep(i)).collect::<Vec<_>>(), [100, 64, 64]);
+        assert_eq!((0..4).map(|i| big_first.keep(i)).collect::<Vec<_>>(), [100, 100, 100, 64]);
+        for frames in [30, 100, 500] {
+            check_cover(frames, c.steady());
+        }
     }
 }

@@ -248,8 +248,35 @@ pub fn run(args: &BenchArgs) -> Result<(), HostError> {
         println!("ratio wasm/native (RTF whole): {:.2}x  (target <= 1.4)", w.rtf_whole / n.rtf_whole);
         println!("ratio wasm/native (RTF chunked): {:.2}x", w.rtf_chunked / n.rtf_chunked);
     }
-    if let Some(n) = get(EngineKind::Native) {
-        println!("ratio chunked/whole (native): {:.2}x", n.rtf_chunked / n.rtf_whole);
+    for (kind, r) in &reports {
+        println!(
+            "ratio streaming/whole RTF ({}): {:.2}x  (target <= 1.15)",
+            format!("{kind:?}").to_lowercase(),
+            r.rtf_chunked / r.rtf_whole
+        );
     }
+    let (norm, g2p) = front_throughput();
+    println!("front end (1 thread): normalize {norm:.0} words/s, G2P {g2p:.0} words/s");
     Ok(())
+}
+
+/// Words per second through the normalizer and through G2P, on a paragraph of mixed prose.
+pub fn front_throughput() -> (f64, f64) {
+    const PROSE: &str = "On March 3, 2021, Dr. Smith paid $12.50 for 3 km of cable. The committee \
+        will review every proposal before the deadline, and the results should arrive next week. \
+        Honestly, I think the weather tomorrow looks wonderful for a long walk along the river.";
+    let front = &parla_core::front::ENGLISH;
+    let spoken = front.normalized(PROSE);
+    let words = spoken.split_whitespace().count();
+    let rounds = 400;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        std::hint::black_box(front.normalized(std::hint::black_box(PROSE)));
+    }
+    let norm = (rounds * PROSE.split_whitespace().count()) as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for _ in 0..rounds {
+        std::hint::black_box((front.phonemize)(std::hint::black_box(&spoken)));
+    }
+    (norm, (rounds * words) as f64 / t.elapsed().as_secs_f64())
 }

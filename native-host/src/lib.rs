@@ -1,6 +1,7 @@
 //! The `parla` command's library: engines (native and wasm-in-wasmtime), voice files, WAV
 //! output, and the subcommands. The binary in `main.rs` only parses arguments and reports errors.
 
+pub mod backend;
 pub mod bench;
 pub mod cli;
 pub mod engine;

@@ -16,11 +16,14 @@ use std::time::{Duration, Instant};
 use parla_core::events::word_timings;
 use parla_core::frames::{self, FrameReader, FrameWriter};
 use parla_core::front::FrontEnd;
-use parla_core::infer::{Request, Synthesis, Voice};
+use parla_core::chunk::ChunkPlan;
+use parla_core::infer::Request;
+use parla_core::regulate::Latent;
 use parla_core::phonemes::PhonemeIds;
 use parla_core::sched::{self, Outcome, Scheduler, Step, StepKind, Stop, StreamId, StreamOptions, Verdict};
 use parla_core::segment::{Policy, Segment, Segmenter};
 
+use crate::backend::Backend;
 use crate::error::HostError;
 
 /// Decoder frames of silence handed out per step for a `<break>`.
@@ -93,7 +96,7 @@ pub struct StreamSettings {
 
 /// What a segment becomes once its encoder step has run.
 enum Utterance {
-    Speech(Box<Synthesis>),
+    Speech(Box<(Latent, ChunkPlan)>),
     Silence(usize),
 }
 
@@ -112,11 +115,22 @@ struct Session {
     events: VecDeque<Event>,
     /// Samples delivered so far (the stream's audio clock).
     samples: usize,
+    /// When the first samples were delivered (taken as the start of playback).
+    play_start: Option<Instant>,
     segments: usize,
     /// Free frames a decode step needs: below this the stream is blocked.
     needed_frames: usize,
     ended: bool,
     finished: bool,
+}
+
+impl Session {
+    /// Audio delivered but not yet heard, if the listener plays in real time from the first
+    /// delivered sample.
+    fn buffered(&self, sample_rate: u32) -> Duration {
+        let Some(start) = self.play_start else { return Duration::ZERO };
+        Duration::from_secs_f64(self.samples as f64 / sample_rate as f64).saturating_sub(start.elapsed())
+    }
 }
 
 struct State {
@@ -131,7 +145,7 @@ struct Shared {
     work: Condvar,
     /// Listeners wait here for audio.
     audio: Condvar,
-    voice: Arc<Voice>,
+    backend: Arc<dyn Backend>,
     front: FrontEnd,
     ring_frames: usize,
     clock: Instant,
@@ -180,14 +194,14 @@ pub enum Read {
 }
 
 impl Mux {
-    /// Starts `config.workers` workers synthesizing with `voice`.
-    pub fn new(voice: Arc<Voice>, front: FrontEnd, config: MuxConfig) -> Mux {
+    /// Starts `config.workers` workers synthesizing with `backend`.
+    pub fn new(backend: Arc<dyn Backend>, front: FrontEnd, config: MuxConfig) -> Mux {
         let sched = Scheduler::new(sched::Config { workers: config.workers, max_streams: config.max_streams });
         let shared = Arc::new(Shared {
             state: Mutex::new(State { sched, sessions: HashMap::new(), shutdown: false }),
             work: Condvar::new(),
             audio: Condvar::new(),
-            voice,
+            backend,
             front,
             ring_frames: config.ring_frames.max(8),
             clock: Instant::now(),
@@ -211,11 +225,11 @@ impl Mux {
         let mut st = sh.lock();
         let deadline_ms = settings.timeout.map(|t| sh.now_ms() + t.as_millis() as u64);
         let id = st.sched.open(StreamOptions { deadline_ms })?;
-        let frame_len = frames::frame_len(sh.voice.sample_rate());
+        let frame_len = frames::frame_len(sh.backend.sample_rate());
         let c = settings.request.chunking;
-        let needed_frames = (c.size.max(c.first).max(SILENCE_CHUNK_FRAMES) * sh.voice.hop()).div_ceil(frame_len) + 1;
+        let needed_frames = (c.size.max(c.first).max(SILENCE_CHUNK_FRAMES) * sh.backend.hop()).div_ceil(frame_len) + 1;
         let capacity = sh.ring_frames.max(2 * needed_frames);
-        let (writer, reader) = frames::ring(sh.voice.sample_rate(), capacity);
+        let (writer, reader) = frames::ring(sh.backend.sample_rate(), capacity);
         st.sessions.insert(
             id,
             Session {
@@ -226,6 +240,7 @@ impl Mux {
                 writer,
                 events: VecDeque::new(),
                 samples: 0,
+                play_start: None,
                 segments: 0,
                 needed_frames,
                 ended: false,
@@ -413,7 +428,7 @@ fn work(shared: &Shared) {
                     return;
                 }
                 if let Some(step) = st.sched.next_step(shared.now_ms()) {
-                    let job = take_job(&mut st, step);
+                    let job = take_job(&mut st, step, shared.backend.sample_rate());
                     break (step, job);
                 }
                 st = shared.work.wait_timeout(st, Duration::from_millis(50)).unwrap_or_else(|p| p.into_inner()).0;
@@ -433,71 +448,87 @@ fn work(shared: &Shared) {
 /// The inputs of a step, moved out of the session so it can run without the lock.
 enum Job {
     Encode { pending: Pending, request: Request },
-    Decode(Option<Utterance>),
+    Decode(Option<Utterance>, Request),
     /// The stream vanished or had nothing queued.
     Nothing,
 }
 
 /// The outputs of a step.
 enum Done {
-    Encoded { utterance: Option<Utterance>, text: Option<String>, words: Vec<std::ops::Range<usize>> },
+    Encoded { utterance: Option<Utterance>, text: Option<String>, words: Vec<std::ops::Range<usize>>, durations: Vec<u32> },
     Decoded { utterance: Option<Utterance>, samples: Vec<f32> },
     Failed(String),
 }
 
-fn take_job(st: &mut State, step: Step) -> Job {
+fn take_job(st: &mut State, step: Step, rate: u32) -> Job {
     let session = st.sessions.get_mut(&step.stream);
     match (step.kind, session) {
         (StepKind::Encode, Some(s)) => match s.queue.pop_front() {
-            Some(pending) => Job::Encode { pending, request: s.request },
+            Some(pending) => {
+                let mut request = s.request;
+                // With a second or more of audio still to play, the utterance needs no small
+                // first chunks: larger ones cost less.
+                if s.buffered(rate) >= Duration::from_secs(1) {
+                    request.chunking = request.chunking.steady();
+                }
+                Job::Encode { pending, request }
+            }
             None => Job::Nothing,
         },
-        (StepKind::Decode, Some(s)) => Job::Decode(s.utterance.take()),
+        (StepKind::Decode, Some(s)) => Job::Decode(s.utterance.take(), s.request),
         (_, None) => Job::Nothing,
     }
 }
 
 fn run(shared: &Shared, job: Job) -> Done {
     match job {
-        Job::Nothing | Job::Decode(None) => Done::Decoded { utterance: None, samples: Vec::new() },
+        Job::Nothing | Job::Decode(None, _) => Done::Decoded { utterance: None, samples: Vec::new() },
         Job::Encode { pending: Pending::Break { millis }, .. } => Done::Encoded {
-            utterance: Some(Utterance::Silence(shared.voice.sample_rate() as usize * millis as usize / 1000)),
+            utterance: Some(Utterance::Silence(shared.backend.sample_rate() as usize * millis as usize / 1000)),
             text: None,
             words: Vec::new(),
+            durations: Vec::new(),
         },
         Job::Encode { pending: Pending::Text { text, rate }, mut request } => {
             request.scales.length_scale = (request.scales.length_scale / rate).clamp(0.05, 20.0);
             let ipa = shared.front.ipa(&text);
-            let ids = match PhonemeIds::from_ipa(shared.voice.config(), &ipa) {
+            let ids = match PhonemeIds::from_ipa(shared.backend.config(), &ipa) {
                 Ok(ids) => ids,
                 // Nothing speakable in this segment (symbols only): skip it.
-                Err(parla_core::Error::Empty) => return Done::Encoded { utterance: None, text: None, words: Vec::new() },
+                Err(parla_core::Error::Empty) => return Done::Encoded { utterance: None, text: None, words: Vec::new(), durations: Vec::new() },
                 Err(e) => return Done::Failed(e.to_string()),
             };
-            match shared.voice.synthesize(&ids, &request) {
-                Ok(s) => Done::Encoded { utterance: Some(Utterance::Speech(Box::new(s))), text: Some(text), words: ids.words },
+            match shared.backend.encode(&ipa, &ids, &request) {
+                Ok(e) => {
+                    let plan = ChunkPlan::new(e.latent.frames, request.chunking);
+                    let utterance = Some(Utterance::Speech(Box::new((e.latent, plan))));
+                    Done::Encoded { utterance, text: Some(text), words: ids.words, durations: e.durations }
+                }
                 Err(e) => Done::Failed(e.to_string()),
             }
         }
-        Job::Decode(Some(Utterance::Silence(left))) => {
-            let n = left.min(SILENCE_CHUNK_FRAMES * shared.voice.hop());
+        Job::Decode(Some(Utterance::Silence(left)), _) => {
+            let n = left.min(SILENCE_CHUNK_FRAMES * shared.backend.hop());
             let rest = (left > n).then_some(Utterance::Silence(left - n));
             Done::Decoded { utterance: rest, samples: vec![0.0; n] }
         }
-        Job::Decode(Some(Utterance::Speech(mut synth))) => match Synthesis::next_chunk(&mut synth) {
-            None => Done::Decoded { utterance: None, samples: Vec::new() },
-            Some(Err(e)) => Done::Failed(e.to_string()),
-            Some(Ok(chunk)) => {
-                let more = synth.frames() > chunk.first_frame + chunk.samples.len() / shared.voice.hop();
-                Done::Decoded { utterance: more.then_some(Utterance::Speech(synth)), samples: chunk.samples }
+        Job::Decode(Some(Utterance::Speech(mut speech)), request) => {
+            let (latent, plan) = &mut *speech;
+            let Some(window) = plan.next() else { return Done::Decoded { utterance: None, samples: Vec::new() } };
+            match shared.backend.decode(latent, window, &request) {
+                Ok(samples) => {
+                    let more = plan.remaining() > 0;
+                    Done::Decoded { utterance: more.then_some(Utterance::Speech(speech)), samples }
+                }
+                Err(e) => Done::Failed(e.to_string()),
             }
-        },
+        }
     }
 }
 
 /// Hands a step's output to its stream (unless the scheduler says to discard it).
 fn deliver(shared: &Shared, st: &mut State, step: Step, done: Done) {
-    let sample_rate = shared.voice.sample_rate() as u64;
+    let sample_rate = shared.backend.sample_rate() as u64;
     let now = shared.now_ms();
     let outcome = match &done {
         Done::Encoded { utterance, .. } => Outcome::Encoded { has_audio: utterance.is_some() },
@@ -518,13 +549,13 @@ fn deliver(shared: &Shared, st: &mut State, step: Step, done: Done) {
         return;
     }
     match done {
-        Done::Encoded { utterance, text, words } => {
-            if let (Some(Utterance::Speech(synth)), Some(text)) = (&utterance, text) {
+        Done::Encoded { utterance, text, words, durations } => {
+            if let (Some(Utterance::Speech(_)), Some(text)) = (&utterance, text) {
                 let index = session.segments;
                 session.segments += 1;
                 let at = session.samples;
                 session.events.push_back(Event::Segment { index, text, sample: at });
-                for w in word_timings(synth.durations(), &words, shared.voice.hop()) {
+                for w in word_timings(&durations, &words, shared.backend.hop()) {
                     session.events.push_back(Event::Word {
                         segment: index,
                         word: w.word,
@@ -539,6 +570,9 @@ fn deliver(shared: &Shared, st: &mut State, step: Step, done: Done) {
             let written = session.writer.write(&samples);
             debug_assert_eq!(written, samples.len(), "a decode step only runs with room for its chunk");
             session.samples += samples.len();
+            if !samples.is_empty() {
+                session.play_start.get_or_insert_with(Instant::now);
+            }
             session.utterance = utterance;
         }
         Done::Failed(_) => unreachable!("handled above"),

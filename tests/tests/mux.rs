@@ -32,7 +32,7 @@ fn settings(seed: u64) -> StreamSettings {
 }
 
 fn mux(workers: usize) -> Mux {
-    Mux::new(voice(), parla_core::front::ENGLISH, MuxConfig { workers, max_streams: 16, ring_frames: 300 })
+    Mux::new(Arc::new(parla_host::backend::NativeBackend(voice())), parla_core::front::ENGLISH, MuxConfig { workers, max_streams: 16, ring_frames: 300 })
 }
 
 /// Reads a stream to its end as fast as it comes; returns audio and events.
@@ -219,4 +219,32 @@ fn a_real_time_listener_never_runs_dry() {
         assert!(seconds > 15.0, "{seconds} s");
         assert_eq!(underruns, 0);
     });
+}
+
+#[test]
+fn the_wasm_backend_multiplexes_streams_and_survives_a_trap() {
+    let _alone = ALONE.lock().unwrap_or_else(|p| p.into_inner());
+    let (onnx, json) = default_voice_bytes();
+    let backend = Arc::new(parla_host::backend::WasmBackend::load(&onnx, &json, CHUNKING, 2).unwrap());
+    let mux = Mux::new(backend.clone(), parla_core::front::ENGLISH, MuxConfig { workers: 2, max_streams: 8, ring_frames: 300 });
+    let expected = reference(0);
+    // A trap fails the call it happened in, and that instance only.
+    let err = backend.trap_once().unwrap_err().to_string();
+    assert!(err.contains("wasm"), "{err}");
+    assert_eq!(backend.live_instances(), 1);
+    let mut listeners: Vec<Listener> = (0..3).map(|_| mux.open(settings(0)).unwrap()).collect();
+    for l in &listeners {
+        mux.push(l.handle(), TEXT, true).unwrap();
+    }
+    let outputs: Vec<(Vec<f32>, Vec<Event>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = listeners.iter_mut().map(|l| s.spawn(move || drain(l))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, (audio, events)) in outputs.iter().enumerate() {
+        let snr = snr_db(&expected, audio);
+        eprintln!("wasm stream {i}: {snr:.1} dB against the native single-stream path");
+        assert!(snr >= 40.0, "stream {i}: {snr:.1} dB");
+        assert!(matches!(events.last(), Some(Event::Done { .. })), "{:?}", events.last());
+    }
+    assert_eq!(backend.live_instances(), 2, "the trapped instance was replaced");
 }

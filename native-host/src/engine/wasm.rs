@@ -105,6 +105,8 @@ pub fn compile_cached(engine: &wasmtime::Engine, wasm: &[u8]) -> Result<(Module,
 type VoiceLoadArgs = (u32, u32, u32, u32, u32, u32, u32);
 /// `parla_start(ipa, ipa_len, noise_scale, length_scale, noise_w, speaker, seed, first, size, context)`.
 type StartArgs = (u32, u32, f32, f32, f32, u32, u64, u32, u32, u32);
+/// `parla_decode(latent, channels, frames, keep_offset, keep_len, speaker)`.
+type DecodeArgs = (u32, u32, u32, u32, u32, u32);
 
 struct Exports {
     memory: Memory,
@@ -114,6 +116,9 @@ struct Exports {
     hop: TypedFunc<(), u32>,
     start: TypedFunc<StartArgs, i32>,
     next_chunk: TypedFunc<(), i32>,
+    latent_ptr: TypedFunc<(), u32>,
+    latent_channels: TypedFunc<(), u32>,
+    decode: TypedFunc<DecodeArgs, i32>,
     chunk_ptr: TypedFunc<(), u32>,
     durations_ptr: TypedFunc<(), u32>,
     durations_len: TypedFunc<(), u32>,
@@ -140,6 +145,9 @@ impl Exports {
             hop: f!("parla_hop"),
             start: f!("parla_start"),
             next_chunk: f!("parla_next_chunk"),
+            latent_ptr: f!("parla_latent_ptr"),
+            latent_channels: f!("parla_latent_channels"),
+            decode: f!("parla_decode"),
             chunk_ptr: f!("parla_chunk_ptr"),
             durations_ptr: f!("parla_durations_ptr"),
             durations_len: f!("parla_durations_len"),
@@ -223,6 +231,46 @@ impl WasmEngine {
         Ok(buf)
     }
 
+    /// Reads `n` f32 samples of the last chunk out of guest memory into `out`.
+    fn read_chunk(&mut self, n: usize, out: &mut Vec<f32>) -> Result<(), HostError> {
+        out.clear();
+        let ptr = self.x.chunk_ptr.call(&mut self.store, ()).map_err(wasm_err("chunk"))? as usize;
+        read_f32s(self.x.memory.data(&self.store), ptr, n, out)
+    }
+
+    /// Encodes an utterance and copies its durations and latents out of the guest, so that any
+    /// instance can decode it window by window ([`WasmEngine::decode_window`]).
+    pub fn encode(&mut self, ipa: &str, request: &Request) -> Result<crate::backend::Encoded, HostError> {
+        let started = self.start(ipa, request)?;
+        let channels = self.x.latent_channels.call(&mut self.store, ()).map_err(wasm_err("latent"))? as usize;
+        let ptr = self.x.latent_ptr.call(&mut self.store, ()).map_err(wasm_err("latent"))? as usize;
+        let mut data = Vec::new();
+        read_f32s(self.x.memory.data(&self.store), ptr, channels * started.frames, &mut data)?;
+        let latent = parla_core::regulate::Latent { channels, frames: started.frames, data };
+        Ok(crate::backend::Encoded { durations: started.durations, latent })
+    }
+
+    /// Decodes one window of host-held latents; returns the kept frames' samples.
+    pub fn decode_window(&mut self, latent: &parla_core::regulate::Latent, w: parla_core::chunk::Window, speaker: u32) -> Result<Vec<f32>, HostError> {
+        let mut window = Vec::new();
+        latent.window_into(w.start, w.len, w.len, &mut window);
+        let bytes: Vec<u8> = window.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let ptr = self.put(&bytes)?;
+        let args = (ptr, latent.channels as u32, w.len as u32, w.keep_offset() as u32, w.keep_len as u32, speaker);
+        let n = self.x.decode.call(&mut self.store, args).map_err(wasm_err("decoding"))?;
+        let n = self.check(n)? as usize;
+        let mut out = Vec::new();
+        self.read_chunk(n, &mut out)?;
+        Ok(out)
+    }
+
+    /// Test hook: makes the guest trap (an out-of-bounds read inside the guest).
+    #[doc(hidden)]
+    pub fn trap(&mut self) -> Result<(), HostError> {
+        let n = self.x.decode.call(&mut self.store, (u32::MAX - 255, 1, 64, 0, 1, 0)).map_err(wasm_err("decoding"))?;
+        self.check(n).map(|_| ())
+    }
+
     fn check(&mut self, status: i32) -> Result<i32, HostError> {
         if status >= 0 {
             return Ok(status);
@@ -265,14 +313,14 @@ impl Engine for WasmEngine {
     fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<bool, HostError> {
         let n = self.x.next_chunk.call(&mut self.store, ()).map_err(wasm_err("decoding"))?;
         let n = self.check(n)? as usize;
-        out.clear();
-        if n == 0 {
-            return Ok(false);
-        }
-        let ptr = self.x.chunk_ptr.call(&mut self.store, ()).map_err(wasm_err("chunk"))? as usize;
-        let mem = self.x.memory.data(&self.store);
-        let bytes = mem.get(ptr..ptr + 4 * n).ok_or_else(|| HostError::Wasm("chunk outside guest memory".into()))?;
-        out.extend(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
-        Ok(true)
+        self.read_chunk(n, out)?;
+        Ok(n > 0)
     }
+}
+
+/// Appends `n` little-endian f32s at `ptr` of guest memory `mem` to `out`.
+fn read_f32s(mem: &[u8], ptr: usize, n: usize, out: &mut Vec<f32>) -> Result<(), HostError> {
+    let bytes = mem.get(ptr..ptr + 4 * n).ok_or_else(|| HostError::Wasm("result outside guest memory".into()))?;
+    out.extend(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+    Ok(())
 }
