@@ -89,6 +89,9 @@ pub struct SayArgs {
     /// Output WAV file; `-` for stdout. Default: stdout when it is not a terminal, else parla.wav.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Speak every non-empty line of the text into its own file, DIR/0001.wav, DIR/0002.wav, …
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["phonemes", "stream", "output"])]
+    pub each_line: Option<PathBuf>,
     /// Synthesis options.
     #[command(flatten)]
     pub synth: SynthArgs,

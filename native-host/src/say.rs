@@ -44,38 +44,68 @@ pub fn request(args: &SynthArgs, defaults: parla_core::config::Scales) -> Reques
 
 /// Runs `parla say`.
 pub fn run(args: &SayArgs) -> Result<(), HostError> {
-    match (&args.phonemes, args.stream) {
-        (Some(ipa), _) => say_phonemes(args, ipa),
-        (None, true) => run_stream(args),
-        (None, false) => say_text(args),
+    match (&args.phonemes, args.stream, &args.each_line) {
+        (Some(ipa), _, _) => say_phonemes(args, ipa),
+        (None, true, _) => run_stream(args),
+        (None, false, Some(dir)) => say_lines(args, dir),
+        (None, false, None) => say_text(args),
     }
 }
 
-/// Text, read whole, goes through the same segmenter as `--stream` (so text of any length
-/// works); the WAV is written once its length is known.
-fn say_text(args: &SayArgs) -> Result<(), HostError> {
-    let text = match &args.text {
-        Some(t) => t.clone(),
+fn read_text(args: &SayArgs) -> Result<String, HostError> {
+    match &args.text {
+        Some(t) => Ok(t.clone()),
         None => {
             let mut s = String::new();
             std::io::stdin().read_to_string(&mut s).map_err(HostError::io("<stdin>"))?;
-            s
+            Ok(s)
         }
-    };
-    let (mut engine, request) = prepare(&args.synth)?;
+    }
+}
+
+/// All the audio of `text`, through the streaming path.
+fn synthesize(engine: &mut dyn Engine, request: &Request, text: &str) -> Result<(Vec<f32>, crate::stream::StageTimes), HostError> {
     let mut audio = Vec::new();
-    let times = crate::stream::speak(engine.as_mut(), [text], &request, &parla_core::front::ENGLISH, |f| {
+    let times = crate::stream::speak(engine, [text], request, &parla_core::front::ENGLISH, |f| {
         audio.extend_from_slice(f);
         Ok(())
     })?;
     if audio.is_empty() {
         return Err(parla_core::Error::Empty.into());
     }
-    let (mut out, path) = output(args)?;
+    Ok((audio, times))
+}
+
+fn write_whole_wav(out: &mut dyn Write, sample_rate: u32, audio: &[f32]) -> Result<(), HostError> {
     let mut bytes = Vec::new();
-    wav::write_header(&mut out, engine.sample_rate(), Some(audio.len())).map_err(HostError::Output)?;
-    wav::pcm16(&audio, &mut bytes);
-    out.write_all(&bytes).and_then(|_| out.flush()).map_err(HostError::Output)?;
+    wav::write_header(out, sample_rate, Some(audio.len())).map_err(HostError::Output)?;
+    wav::pcm16(audio, &mut bytes);
+    out.write_all(&bytes).and_then(|_| out.flush()).map_err(HostError::Output)
+}
+
+/// `--each-line DIR`: every non-empty line of the text becomes DIR/0001.wav, DIR/0002.wav, …
+/// with the voice loaded once (for benchmarks over many sentences).
+fn say_lines(args: &SayArgs, dir: &Path) -> Result<(), HostError> {
+    let text = read_text(args)?;
+    let (mut engine, request) = prepare(&args.synth)?;
+    std::fs::create_dir_all(dir).map_err(HostError::io(dir))?;
+    for (i, line) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+        let path = dir.join(format!("{:04}.wav", i + 1));
+        let (audio, _) = synthesize(engine.as_mut(), &request, line)?;
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(HostError::io(&path))?);
+        write_whole_wav(&mut file, engine.sample_rate(), &audio)?;
+    }
+    Ok(())
+}
+
+/// Text, read whole, goes through the same segmenter as `--stream` (so text of any length
+/// works); the WAV is written once its length is known.
+fn say_text(args: &SayArgs) -> Result<(), HostError> {
+    let text = read_text(args)?;
+    let (mut engine, request) = prepare(&args.synth)?;
+    let (audio, times) = synthesize(engine.as_mut(), &request, &text)?;
+    let (mut out, path) = output(args)?;
+    write_whole_wav(&mut out, engine.sample_rate(), &audio)?;
     if let Some(p) = path {
         eprintln!("parla: wrote {} ({:.2} s)", p.display(), audio.len() as f64 / engine.sample_rate() as f64);
     }

@@ -50,7 +50,7 @@ fn speakers_reach_the_model_natively_and_in_wasm() {
     let shift: Vec<f32> = s2.iter().zip(&s0).map(|(b, a)| b - a).collect();
     assert!(shift.iter().all(|d| (d - 0.02).abs() < 1e-3), "speaker 2 is speaker 0 shifted by 0.02");
 
-    let refs = ort_reference_speaker(&onnx_path, &[ids.ids.clone()], [0.0, 1.0, 0.0], 2);
+    let refs = ort_reference_speaker(&onnx_path, std::slice::from_ref(&ids.ids), [0.0, 1.0, 0.0], 2);
     let snr = snr_db(&refs[0].audio, &s2);
     assert!(snr >= 40.0, "speaker 2 vs onnxruntime: {snr:.1} dB");
 
@@ -61,7 +61,7 @@ fn speakers_reach_the_model_natively_and_in_wasm() {
     let (_, w2) = wasm.synthesize(IPA, &request(2)).unwrap();
     let snr = snr_db(&s2, &w2);
     assert!(snr >= 40.0, "wasm vs native, speaker 2: {snr:.1} dB");
-    let err = wasm.synthesize(IPA, &request(9)).err().expect("speaker 9 does not exist");
+    let err = wasm.synthesize(IPA, &request(9)).expect_err("speaker 9 does not exist");
     assert!(err.to_string().contains("speaker 9 does not exist"), "{err}");
     let _ = std::fs::remove_dir_all(onnx_path.parent().unwrap());
 }
