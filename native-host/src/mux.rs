@@ -53,6 +53,13 @@ pub enum Event {
         /// One past its last sample.
         end: usize,
     },
+    /// The current segment's audio ends at `sample`.
+    SegmentEnd {
+        /// Segment number.
+        index: usize,
+        /// One past its last sample.
+        sample: usize,
+    },
     /// The stream is complete: `samples` samples in all.
     Done {
         /// Total samples.
@@ -65,6 +72,21 @@ pub enum Event {
         /// What failed, when a step failed.
         message: Option<String>,
     },
+}
+
+/// Where a stream's time went (summed over its steps), and when its first audio came.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StreamTimes {
+    /// Text normalisation.
+    pub normalize: Duration,
+    /// Grapheme-to-phoneme.
+    pub g2p: Duration,
+    /// Encoder and length regulation.
+    pub encoder: Duration,
+    /// Decoder chunks.
+    pub decoder: Duration,
+    /// From opening the stream to its first audio being ready for the listener.
+    pub first_audio: Option<Duration>,
 }
 
 /// Limits of a [`Mux`].
@@ -118,6 +140,10 @@ struct Session {
     /// When the first samples were delivered (taken as the start of playback).
     play_start: Option<Instant>,
     segments: usize,
+    /// Whether a text segment's audio is being delivered (its end not yet reported).
+    speaking: bool,
+    opened: Instant,
+    times: StreamTimes,
     /// Free frames a decode step needs: below this the stream is blocked.
     needed_frames: usize,
     ended: bool,
@@ -242,6 +268,9 @@ impl Mux {
                 samples: 0,
                 play_start: None,
                 segments: 0,
+                speaking: false,
+                opened: Instant::now(),
+                times: StreamTimes::default(),
                 needed_frames,
                 ended: false,
                 finished: false,
@@ -380,6 +409,11 @@ impl Listener {
         st.sessions.get_mut(&self.id).map(|s| s.events.drain(..).collect()).unwrap_or_default()
     }
 
+    /// Per-stage times so far.
+    pub fn times(&self) -> StreamTimes {
+        self.shared.lock().sessions.get(&self.id).map(|s| s.times).unwrap_or_default()
+    }
+
     /// Frames ready to read now.
     pub fn ready_frames(&self) -> usize {
         self.reader.ready_frames()
@@ -434,9 +468,16 @@ fn work(shared: &Shared) {
                 st = shared.work.wait_timeout(st, Duration::from_millis(50)).unwrap_or_else(|p| p.into_inner()).0;
             }
         };
-        let result = run(shared, job);
+        let mut spent = StreamTimes::default();
+        let result = run(shared, job, &mut spent);
         shared.steps.fetch_add(1, Ordering::Relaxed);
         let mut st = shared.lock();
+        if let Some(s) = st.sessions.get_mut(&step.stream) {
+            s.times.normalize += spent.normalize;
+            s.times.g2p += spent.g2p;
+            s.times.encoder += spent.encoder;
+            s.times.decoder += spent.decoder;
+        }
         deliver(shared, &mut st, step, result);
         settle(&mut st, step.stream);
         drop(st);
@@ -480,7 +521,7 @@ fn take_job(st: &mut State, step: Step, rate: u32) -> Job {
     }
 }
 
-fn run(shared: &Shared, job: Job) -> Done {
+fn run(shared: &Shared, job: Job, spent: &mut StreamTimes) -> Done {
     match job {
         Job::Nothing | Job::Decode(None, _) => Done::Decoded { utterance: None, samples: Vec::new() },
         Job::Encode { pending: Pending::Break { millis }, .. } => Done::Encoded {
@@ -491,14 +532,22 @@ fn run(shared: &Shared, job: Job) -> Done {
         },
         Job::Encode { pending: Pending::Text { text, rate }, mut request } => {
             request.scales.length_scale = (request.scales.length_scale / rate).clamp(0.05, 20.0);
-            let ipa = shared.front.ipa(&text);
+            let t = Instant::now();
+            let words = shared.front.normalized(&text);
+            spent.normalize += t.elapsed();
+            let t = Instant::now();
+            let ipa = (shared.front.phonemize)(&words);
+            spent.g2p += t.elapsed();
+            let t = Instant::now();
             let ids = match PhonemeIds::from_ipa(shared.backend.config(), &ipa) {
                 Ok(ids) => ids,
                 // Nothing speakable in this segment (symbols only): skip it.
                 Err(parla_core::Error::Empty) => return Done::Encoded { utterance: None, text: None, words: Vec::new(), durations: Vec::new() },
                 Err(e) => return Done::Failed(e.to_string()),
             };
-            match shared.backend.encode(&ipa, &ids, &request) {
+            let encoded = shared.backend.encode(&ipa, &ids, &request);
+            spent.encoder += t.elapsed();
+            match encoded {
                 Ok(e) => {
                     let plan = ChunkPlan::new(e.latent.frames, request.chunking);
                     let utterance = Some(Utterance::Speech(Box::new((e.latent, plan))));
@@ -515,7 +564,10 @@ fn run(shared: &Shared, job: Job) -> Done {
         Job::Decode(Some(Utterance::Speech(mut speech)), request) => {
             let (latent, plan) = &mut *speech;
             let Some(window) = plan.next() else { return Done::Decoded { utterance: None, samples: Vec::new() } };
-            match shared.backend.decode(latent, window, &request) {
+            let t = Instant::now();
+            let decoded = shared.backend.decode(latent, window, &request);
+            spent.decoder += t.elapsed();
+            match decoded {
                 Ok(samples) => {
                     let more = plan.remaining() > 0;
                     Done::Decoded { utterance: more.then_some(Utterance::Speech(speech)), samples }
@@ -553,6 +605,7 @@ fn deliver(shared: &Shared, st: &mut State, step: Step, done: Done) {
             if let (Some(Utterance::Speech(_)), Some(text)) = (&utterance, text) {
                 let index = session.segments;
                 session.segments += 1;
+                session.speaking = true;
                 let at = session.samples;
                 session.events.push_back(Event::Segment { index, text, sample: at });
                 for w in word_timings(&durations, &words, shared.backend.hop()) {
@@ -572,6 +625,12 @@ fn deliver(shared: &Shared, st: &mut State, step: Step, done: Done) {
             session.samples += samples.len();
             if !samples.is_empty() {
                 session.play_start.get_or_insert_with(Instant::now);
+                let opened = session.opened;
+                session.times.first_audio.get_or_insert_with(|| opened.elapsed());
+            }
+            if utterance.is_none() && session.speaking {
+                session.speaking = false;
+                session.events.push_back(Event::SegmentEnd { index: session.segments - 1, sample: session.samples });
             }
             session.utterance = utterance;
         }

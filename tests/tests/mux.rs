@@ -86,6 +86,10 @@ fn concurrent_streams_each_sound_as_if_alone() {
         let handles: Vec<_> = listeners.iter_mut().map(|l| s.spawn(move || drain(l))).collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
+    for l in &listeners {
+        let t = l.times();
+        assert!(t.encoder > Duration::ZERO && t.decoder > t.encoder / 10 && t.first_audio.is_some(), "{t:?}");
+    }
     for (i, (audio, events)) in outputs.iter().enumerate() {
         let want = &expected[i % 2];
         let snr = snr_db(want, audio);
@@ -106,12 +110,19 @@ fn concurrent_streams_each_sound_as_if_alone() {
                     assert!(*start >= last_sample && end >= start && *end <= audio.len(), "{e:?}");
                     last_sample = *start;
                 }
+                Event::SegmentEnd { index, sample } => {
+                    assert_eq!(*index + 1, segments, "ends the segment that started last");
+                    assert!(*sample >= last_sample && *sample <= audio.len());
+                    last_sample = *sample;
+                }
                 // The last frame is padded out with silence.
                 Event::Done { samples } => assert!(*samples <= audio.len() && audio.len() < samples + 221),
                 Event::Stopped { .. } => panic!("stream {i} stopped: {e:?}"),
             }
         }
         assert_eq!(segments, 4, "stream {i}");
+        let ends = events.iter().filter(|e| matches!(e, Event::SegmentEnd { .. })).count();
+        assert_eq!(ends, 4, "stream {i}");
         assert!(matches!(events.last(), Some(Event::Done { .. })));
     }
     drop(listeners);
