@@ -38,6 +38,31 @@ impl FrontEnd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// The whole front end on any text: no panic, bounded output, same answer every time,
+        /// and only phonemes, stress marks, spaces and prosody punctuation come out.
+        #[test]
+        fn any_text_gives_bounded_ipa(text in any::<String>()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn messy_text_gives_bounded_ipa(text in r#"[a-zA-Z0-9 .,;:!?$€£%&@#/+='"()–—…\u{a0}\u{1F600}-]{0,300}"#) {
+            check(&text)?;
+        }
+    }
+
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        let ipa = ENGLISH.ipa(text);
+        prop_assert!(ipa.len() <= 64 * text.len() + 64, "{} bytes from {} bytes", ipa.len(), text.len());
+        prop_assert_eq!(&ipa, &ENGLISH.ipa(text));
+        prop_assert!(!ipa.chars().any(|c| c.is_ascii_digit() || c.is_control()), "{ipa:?}");
+        Ok(())
+    }
 
     #[test]
     fn numbers_and_abbreviations_reach_the_phonemes_as_words() {
