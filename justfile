@@ -52,6 +52,7 @@ test: setup
 # Set up, then print every benchmark next to its reference.
 bench: setup
     ./target/release/parla bench --ort
+    python3 tests/bench/g2p_agreement.py
 
 # Intelligibility (issue 3): Whisper-base WER of Parla next to piper-tts (args: --sentences, --limit, --check, ...).
 intelligibility *ARGS: setup
