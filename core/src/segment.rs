@@ -52,18 +52,29 @@ pub enum Segment {
     },
 }
 
-/// Length limits, in characters.
+/// Where to cut, and length limits in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     /// The first segment is split at a word boundary once it is this long.
     pub first_max_chars: usize,
     /// Every later segment is split once it is this long.
     pub max_chars: usize,
+    /// Whether clause punctuation (`,` `;` `:` and CJK forms) ends a segment. Cutting there
+    /// gives earlier audio; keeping whole sentences gives the voice the prosody it was trained on.
+    pub clauses: bool,
 }
 
 impl Default for Policy {
+    /// For streaming: clauses, and a short first segment for fast first audio.
     fn default() -> Self {
-        Policy { first_max_chars: 60, max_chars: 240 }
+        Policy { first_max_chars: 60, max_chars: 240, clauses: true }
+    }
+}
+
+impl Policy {
+    /// For text known in full (files, batch): whole sentences, split only when very long.
+    pub fn whole_text() -> Policy {
+        Policy { first_max_chars: 300, max_chars: 300, clauses: false }
     }
 }
 
@@ -290,14 +301,15 @@ impl Segmenter {
                     }
                     if next.is_none_or(|ch| ch.is_whitespace() || ch == '<') {
                         let end = if matches!(c, ',' | ';' | ':') { End::Clause } else { End::Sentence };
-                        if !(c == '.' && run == 1 && self.ends_with_abbreviation()) {
+                        let kept_whole = end == End::Clause && !self.policy.clauses;
+                        if !kept_whole && !(c == '.' && run == 1 && self.ends_with_abbreviation()) {
                             consume(self, i + run);
                             self.end_segment(end, out);
                         }
                     }
                     run
                 }
-                _ => match cjk_end(c) {
+                _ => match cjk_end(c).filter(|&end| end != End::Clause || self.policy.clauses) {
                     Some(end) => {
                         let len = c.len_utf8();
                         let run = len + rest[len..].find(|ch: char| !is_closer(ch)).unwrap_or(rest.len() - len);
@@ -451,6 +463,21 @@ mod tests {
         }
         s.flush(&mut out);
         out
+    }
+
+    #[test]
+    fn whole_text_keeps_sentences_whole() {
+        let text = "The national team qualified, at last, for the world cup for the first time in its history. 好，我们走吧。Next.";
+        let mut s = Segmenter::new(Policy::whole_text());
+        let mut out = Vec::new();
+        s.push(text, &mut out);
+        s.flush(&mut out);
+        assert_eq!(
+            texts(&out),
+            ["The national team qualified, at last, for the world cup for the first time in its history.", "好，我们走吧。", "Next."]
+        );
+        // The streaming policy cuts at clauses instead.
+        assert_eq!(texts(&whole(text))[0], "The national team qualified,");
     }
 
     #[test]

@@ -155,7 +155,7 @@ pub fn ttfa(engine: &mut dyn Engine, request: &Request, runs: usize, tokens_per_
     let mut whole = Vec::new();
     let mut tokens = Vec::new();
     for i in 0..=runs.max(2) {
-        let t = crate::stream::speak(engine, [FIRST_CLAUSE], request, front, |_| Ok(()))?;
+        let t = crate::stream::speak(engine, [FIRST_CLAUSE], request, front, Default::default(), |_| Ok(()))?;
         let gap = std::time::Duration::from_secs_f64(1.0 / tokens_per_s);
         let pieces = FIRST_CLAUSE.split_inclusive(' ').enumerate().map(|(k, w)| {
             if k > 0 {
@@ -163,7 +163,7 @@ pub fn ttfa(engine: &mut dyn Engine, request: &Request, runs: usize, tokens_per_
             }
             w
         });
-        let u = crate::stream::speak(engine, pieces, request, front, |_| Ok(()))?;
+        let u = crate::stream::speak(engine, pieces, request, front, Default::default(), |_| Ok(()))?;
         if i > 0 {
             whole.push(t.first_audio.unwrap_or_default().as_secs_f64() * 1e3);
             tokens.push(u.first_audio.unwrap_or_default().as_secs_f64() * 1e3);

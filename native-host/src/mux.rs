@@ -114,6 +114,8 @@ pub struct StreamSettings {
     pub request: Request,
     /// Give up if not done within this long.
     pub timeout: Option<Duration>,
+    /// How text is cut into segments.
+    pub policy: Policy,
 }
 
 /// What a segment becomes once its encoder step has run.
@@ -260,7 +262,7 @@ impl Mux {
             id,
             Session {
                 request: settings.request,
-                segmenter: Segmenter::new(Policy::default()),
+                segmenter: Segmenter::new(settings.policy),
                 queue: VecDeque::new(),
                 utterance: None,
                 writer,

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use parla_core::chunk::Chunking;
 use parla_core::infer::Request;
+use parla_core::segment::Policy;
 
 use crate::cli::{SayArgs, SynthArgs};
 use crate::engine::{self, Engine};
@@ -66,7 +67,7 @@ fn read_text(args: &SayArgs) -> Result<String, HostError> {
 /// All the audio of `text`, through the streaming path.
 fn synthesize(engine: &mut dyn Engine, request: &Request, text: &str) -> Result<(Vec<f32>, crate::stream::StageTimes), HostError> {
     let mut audio = Vec::new();
-    let times = crate::stream::speak(engine, [text], request, &parla_core::front::ENGLISH, |f| {
+    let times = crate::stream::speak(engine, [text], request, &parla_core::front::ENGLISH, Policy::whole_text(), |f| {
         audio.extend_from_slice(f);
         Ok(())
     })?;
@@ -168,10 +169,10 @@ fn run_stream(args: &SayArgs) -> Result<(), HostError> {
     };
     let front = &parla_core::front::ENGLISH;
     let times = match &args.text {
-        Some(t) => crate::stream::speak(engine.as_mut(), [t.as_str()], &request, front, sink)?,
+        Some(t) => crate::stream::speak(engine.as_mut(), [t.as_str()], &request, front, Policy::default(), sink)?,
         None => {
             let pieces = crate::stream::Utf8Pieces::new(std::io::stdin().lock());
-            crate::stream::speak(engine.as_mut(), pieces, &request, front, sink)?
+            crate::stream::speak(engine.as_mut(), pieces, &request, front, Policy::default(), sink)?
         }
     };
     if let Some(p) = path {

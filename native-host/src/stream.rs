@@ -53,13 +53,15 @@ impl StageTimes {
     }
 }
 
-/// Speaks text that arrives in pieces. `sink` receives 10 ms frames (flushed by the seed
-/// design's rule); it may fail (a closed pipe), which ends the stream with that error.
+/// Speaks text that arrives in pieces, cut into segments by `policy`. `sink` receives 10 ms
+/// frames (flushed by the seed design's rule); it may fail (a closed pipe), which ends the stream
+/// with that error.
 pub fn speak<I, S>(
     engine: &mut dyn Engine,
     pieces: I,
     request: &Request,
     front: &FrontEnd,
+    policy: Policy,
     mut sink: impl FnMut(&[f32]) -> Result<(), HostError>,
 ) -> Result<StageTimes, HostError>
 where
@@ -68,7 +70,7 @@ where
 {
     let started = Instant::now();
     let mut times = StageTimes::default();
-    let mut segmenter = Segmenter::new(Policy::default());
+    let mut segmenter = Segmenter::new(policy);
     let (mut writer, mut reader) = frames::ring(engine.sample_rate(), 64);
     let mut flusher = Flusher::new(FlushPolicy::default());
     let frame_len = writer.frame_len();

@@ -28,7 +28,7 @@ fn voice() -> Arc<Voice> {
 
 fn settings(seed: u64) -> StreamSettings {
     let voice = voice();
-    StreamSettings { request: Request { seed, chunking: CHUNKING, ..Request::defaults(voice.config()) }, timeout: None }
+    StreamSettings { request: Request { seed, chunking: CHUNKING, ..Request::defaults(voice.config()) }, timeout: None, policy: Default::default() }
 }
 
 fn mux(workers: usize) -> Mux {
@@ -51,7 +51,7 @@ fn reference(seed: u64) -> Vec<f32> {
     let mut engine = NativeEngine::load(&onnx, &json, CHUNKING).unwrap();
     let mut audio = Vec::new();
     let request = settings(seed).request;
-    parla_host::stream::speak(&mut engine, [TEXT], &request, &parla_core::front::ENGLISH, |f| {
+    parla_host::stream::speak(&mut engine, [TEXT], &request, &parla_core::front::ENGLISH, Default::default(), |f| {
         audio.extend_from_slice(f);
         Ok(())
     })

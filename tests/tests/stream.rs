@@ -12,7 +12,7 @@ const TEXT: &str = "Hello there, this is Parla. Dr. Smith paid $3.14 <break time
 fn run(engine: &mut NativeEngine, pieces: Vec<String>) -> (Vec<f32>, parla_host::stream::StageTimes) {
     let request = Request { seed: 11, ..Request::defaults(engine.voice().config()) };
     let mut audio = Vec::new();
-    let times = speak(engine, pieces, &request, &parla_core::front::ENGLISH, |f| {
+    let times = speak(engine, pieces, &request, &parla_core::front::ENGLISH, Default::default(), |f| {
         audio.extend_from_slice(f);
         Ok(())
     })
