@@ -47,3 +47,11 @@ test: setup
 # Set up, then print every benchmark next to its reference.
 bench: setup
     ./target/release/parla bench --ort
+
+# Serve speech on http://127.0.0.1:8080 (OpenAI-compatible /v1/audio/speech, WebSocket /v1/stream).
+serve *ARGS: setup
+    ./target/release/parla serve {{ARGS}}
+
+# Load a local server: real-time streams (TTFB, underruns, capacity), then idle WebSockets (< 3 min).
+bench-serve *ARGS: setup
+    ./target/release/parla bench-serve {{ARGS}}

@@ -27,6 +27,12 @@ pub enum HostError {
     /// The wasm engine failed: module missing, trap, or a guest error.
     #[error("wasm engine: {0}")]
     Wasm(String),
+    /// The wasm guest trapped (a bug or a resource limit in the guest): its instance is unusable.
+    #[error("wasm engine trapped: {0}")]
+    Trap(String),
+    /// The caller stopped the stream (a client went away or asked to cancel).
+    #[error("cancelled")]
+    Cancelled,
     /// Writing the output failed.
     #[error("writing output: {0}")]
     Output(#[source] std::io::Error),

@@ -2,10 +2,12 @@
 //! output, and the subcommands. The binary in `main.rs` only parses arguments and reports errors.
 
 pub mod bench;
+pub mod bench_serve;
 pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod say;
+pub mod serve;
 pub mod stream;
 pub mod voice_files;
 pub mod wav;

@@ -8,6 +8,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Say(args) => parla_host::say::run(&args),
         Command::Bench(args) => parla_host::bench::run(&args),
+        Command::Serve(args) => parla_host::serve::run(&args),
+        Command::BenchServe(args) => parla_host::bench_serve::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

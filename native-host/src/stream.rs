@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use parla_core::frames::{self, FlushPolicy, Flusher};
 use parla_core::segment::{Policy, Segment, Segmenter};
 
-use crate::engine::{Engine, Request};
+use crate::engine::{Engine, Request, Started};
 use crate::error::HostError;
 
 /// Where time went, summed over a stream.
@@ -49,6 +49,23 @@ impl StageTimes {
     }
 }
 
+/// What a caller of [`speak_observed`] learns while a stream is spoken, and how it stops it.
+pub trait Observer {
+    /// Asked before each segment and each decoder chunk: `true` ends the stream with
+    /// [`HostError::Cancelled`], so a stop takes effect within one chunk.
+    fn cancelled(&self) -> bool {
+        false
+    }
+    /// Segment number `index` (text `text`, phonemes `ipa`) has been encoded; its audio starts at
+    /// `sample`, counted from the start of the stream.
+    fn segment(&mut self, index: usize, text: &str, ipa: &str, started: &Started, sample: usize) {
+        let _ = (index, text, ipa, started, sample);
+    }
+}
+
+/// Observes nothing and never cancels.
+impl Observer for () {}
+
 /// Speaks text that arrives in pieces. `sink` receives 10 ms frames (flushed by the seed
 /// design's rule); it may fail (a closed pipe), which ends the stream with that error.
 pub fn speak<I, S>(
@@ -56,7 +73,23 @@ pub fn speak<I, S>(
     pieces: I,
     request: &Request,
     to_ipa: impl Fn(&str) -> String,
+    sink: impl FnMut(&[f32]) -> Result<(), HostError>,
+) -> Result<StageTimes, HostError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    speak_observed(engine, pieces, request, to_ipa, sink, &mut ())
+}
+
+/// [`speak`], telling `observer` where each segment starts and asking it whether to go on.
+pub fn speak_observed<I, S>(
+    engine: &mut dyn Engine,
+    pieces: I,
+    request: &Request,
+    to_ipa: impl Fn(&str) -> String,
     mut sink: impl FnMut(&[f32]) -> Result<(), HostError>,
+    observer: &mut dyn Observer,
 ) -> Result<StageTimes, HostError>
 where
     I: IntoIterator<Item = S>,
@@ -97,6 +130,8 @@ where
 
     let mut pieces = pieces.into_iter();
     let mut ended = false;
+    // Samples handed to the ring so far: where the next segment's audio starts.
+    let mut fed = 0usize;
     while !ended {
         let t = Instant::now();
         match pieces.next() {
@@ -111,6 +146,7 @@ where
             match segment {
                 Segment::Break { millis } => {
                     let silence = vec![0f32; engine.sample_rate() as usize * millis as usize / 1000];
+                    fed += silence.len();
                     feed(&mut writer, &mut reader, &silence, &mut flusher, &started, &mut times, &mut drain)?;
                 }
                 Segment::Text { text, rate, .. } => {
@@ -119,22 +155,30 @@ where
                     times.g2p += t.elapsed();
                     let mut req = *request;
                     req.scales.length_scale = (req.scales.length_scale / rate).clamp(0.05, 20.0);
+                    if observer.cancelled() {
+                        return Err(HostError::Cancelled);
+                    }
                     let t = Instant::now();
-                    match engine.start(&ipa, &req) {
-                        Ok(_) => {}
+                    let encoded = match engine.start(&ipa, &req) {
+                        Ok(s) => s,
                         // A segment with nothing speakable (symbols only) is skipped, not fatal.
                         Err(HostError::Core(parla_core::Error::Empty)) => continue,
                         Err(e) => return Err(e),
-                    }
+                    };
                     times.encoder += t.elapsed();
+                    observer.segment(times.segments, &text, &ipa, &encoded, fed);
                     times.segments += 1;
                     loop {
+                        if observer.cancelled() {
+                            return Err(HostError::Cancelled);
+                        }
                         let t = Instant::now();
                         let more = engine.next_chunk(&mut chunk)?;
                         times.decoder += t.elapsed();
                         if !more {
                             break;
                         }
+                        fed += chunk.len();
                         feed(&mut writer, &mut reader, &chunk, &mut flusher, &started, &mut times, &mut drain)?;
                     }
                 }

@@ -42,6 +42,13 @@ pub trait Engine {
     /// Decodes the next chunk into `out` (replacing its contents); `false` once done.
     fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<bool, HostError>;
 
+    /// Test hook: makes a wasm guest trap (the error it gave), so servers can test recovering
+    /// from one; engines that cannot trap give `None`.
+    #[doc(hidden)]
+    fn force_trap(&mut self) -> Option<HostError> {
+        None
+    }
+
     /// Synthesizes a whole utterance.
     fn synthesize(&mut self, ipa: &str, request: &Request) -> Result<(Started, Vec<f32>), HostError> {
         let started = self.start(ipa, request)?;
