@@ -3,7 +3,8 @@
 //! 1. Streams: N clients, each asking for speech (pcm) and playing it in real time (the next
 //!    request only after the last one's playback ends), for a few seconds per N. Reported per N:
 //!    time to first byte (p50/p95/p99) and underruns (audio arriving after its playback time,
-//!    with a 100 ms start buffer). The largest N without underrun is the capacity.
+//!    playback starting `--prebuffer-ms` after the first byte). The largest N without underrun
+//!    is the capacity.
 //! 2. Idle WebSockets: K connections opened and held; the server's RSS grows by about
 //!    (memory per connection × K).
 
@@ -18,7 +19,6 @@ use crate::cli::BenchServeArgs;
 use crate::error::HostError;
 
 const SENTENCE: &str = "The quick brown fox jumps over the lazy dog, and then it runs far away into the quiet forest.";
-const PREBUFFER: Duration = Duration::from_millis(100);
 
 fn err(what: &str) -> impl FnOnce(std::io::Error) -> HostError + '_ {
     move |e| HostError::Wasm(format!("bench-serve: {what}: {e}"))
@@ -75,6 +75,7 @@ fn start_server(args: &BenchServeArgs) -> Result<Server, HostError> {
     if let Some(v) = &args.voices {
         cmd.arg("--voices").arg(v);
     }
+    cmd.args(&args.serve_args);
     let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().map_err(err("starting the server"))?;
     let stdin = child.stdin.take().expect("piped");
     let mut line = String::new();
@@ -113,7 +114,7 @@ struct Played {
 }
 
 /// Requests speech as pcm and follows its arrival against a real-time playback clock.
-async fn play(addr: &str, text: &str, rate: f64) -> std::io::Result<Played> {
+async fn play(addr: &str, text: &str, rate: f64, prebuffer: Duration) -> std::io::Result<Played> {
     let body = format!("{{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"pcm\",\"input\":\"{text}\"}}");
     let t0 = Instant::now();
     let mut s = TcpStream::connect(addr).await?;
@@ -149,7 +150,7 @@ async fn play(addr: &str, text: &str, rate: f64) -> std::io::Result<Played> {
         let now = Instant::now();
         if ttfb.is_none() {
             ttfb = Some(now - t0);
-            start = now + PREBUFFER;
+            start = now + prebuffer;
         }
         let due = start + Duration::from_secs_f64((bytes / 2) as f64 / rate);
         if now > due {
@@ -172,7 +173,7 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 }
 
 /// N clients, each playing one response after another for `window`.
-async fn round(addr: &str, n: usize, window: Duration) -> (Vec<Duration>, usize, usize, usize) {
+async fn round(addr: &str, n: usize, window: Duration, prebuffer: Duration) -> (Vec<Duration>, usize, usize, usize) {
     let deadline = Instant::now() + window;
     let mut tasks = Vec::new();
     for i in 0..n {
@@ -183,7 +184,7 @@ async fn round(addr: &str, n: usize, window: Duration) -> (Vec<Duration>, usize,
             let mut out = Vec::new();
             let mut failed = 0;
             while Instant::now() < deadline {
-                match play(&addr, SENTENCE, 22050.0).await {
+                match play(&addr, SENTENCE, 22050.0, prebuffer).await {
                     Ok(p) => {
                         out.push(p);
                         tokio::time::sleep_until(p.ends.into()).await;
@@ -235,15 +236,19 @@ pub fn run(args: &BenchServeArgs) -> Result<(), HostError> {
     let limit = raise_fd_limit();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(err("runtime"))?;
     let server = start_server(args)?;
+    let prebuffer = Duration::from_millis(args.prebuffer_ms);
     rt.block_on(async {
         wait_ready(&server.addr).await?;
         let started = Instant::now();
-        println!("bench-serve: {} workers, engine {:?}, loopback {}, open-file limit {limit}", args.workers, args.engine, server.addr);
+        println!(
+            "bench-serve: {} workers, engine {:?}, server args {:?}, loopback {}, open-file limit {limit}",
+            args.workers, args.engine, args.serve_args, server.addr
+        );
         // Warm-up: one of each worker's first requests.
         for _ in 0..args.workers {
-            play(&server.addr, SENTENCE, 22050.0).await.map_err(err("warm-up request"))?;
+            play(&server.addr, SENTENCE, 22050.0, prebuffer).await.map_err(err("warm-up request"))?;
         }
-        println!("\nstreams played in real time ({} s per step; \"{SENTENCE}\")", args.window);
+        println!("\nstreams played in real time ({} s per step, playback {} ms after the first byte; \"{SENTENCE}\")", args.window, args.prebuffer_ms);
         println!("{:>4} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>7}", "N", "requests", "ttfb p50", "ttfb p95", "ttfb p99", "underruns", "streams", "failed");
         let mut capacity = 0;
         let mut bad_steps = 0;
@@ -252,7 +257,7 @@ pub fn run(args: &BenchServeArgs) -> Result<(), HostError> {
                 println!("(time budget reached)");
                 break;
             }
-            let (ttfb, underruns, streams, failed) = round(&server.addr, n, Duration::from_secs(args.window)).await;
+            let (ttfb, underruns, streams, failed) = round(&server.addr, n, Duration::from_secs(args.window), prebuffer).await;
             println!(
                 "{n:>4} {:>9} {:>7.0}ms {:>7.0}ms {:>7.0}ms {underruns:>10} {streams:>8} {failed:>7}",
                 ttfb.len(),
@@ -304,7 +309,7 @@ pub fn run(args: &BenchServeArgs) -> Result<(), HostError> {
             per / 1024.0
         );
         // Still serving with all of them open?
-        let p = play(&server.addr, "Still answering.", 22050.0).await.map_err(err("a request next to the idle connections"))?;
+        let p = play(&server.addr, "Still answering.", 22050.0, prebuffer).await.map_err(err("a request next to the idle connections"))?;
         println!("a request with them open: first byte after {:.0} ms", p.ttfb.as_secs_f64() * 1e3);
         drop(conns);
         println!("total {:.0} s", started.elapsed().as_secs_f64());

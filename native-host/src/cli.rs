@@ -199,4 +199,10 @@ pub struct BenchServeArgs {
     /// Seconds after which no new step starts.
     #[arg(long, default_value_t = 120)]
     pub budget: u64,
+    /// Milliseconds a player buffers after the first byte before it starts playing.
+    #[arg(long, default_value_t = 100)]
+    pub prebuffer_ms: u64,
+    /// More arguments for the server, e.g. `--serve-arg=--first-chunk=32` (repeatable).
+    #[arg(long = "serve-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub serve_args: Vec<String>,
 }
