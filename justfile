@@ -58,3 +58,11 @@ bench: setup
 intelligibility *ARGS: setup
     python3 -m pip install --disable-pip-version-check -q -r tests/bench/requirements.txt
     python3 tests/bench/intelligibility.py {{ARGS}}
+
+# Serve speech on http://127.0.0.1:8080 (OpenAI-compatible /v1/audio/speech, WebSocket /v1/stream).
+serve *ARGS: setup
+    ./target/release/parla serve {{ARGS}}
+
+# Load a local server: real-time streams (TTFB, underruns, capacity), then idle WebSockets (< 3 min).
+bench-serve *ARGS: setup
+    ./target/release/parla bench-serve {{ARGS}}

@@ -434,7 +434,6 @@ fn parse_rate(v: &str) -> Option<f32> {
 mod tests {
     use super::*;
     use alloc::format;
-    use alloc::vec;
 
     fn texts(out: &[Segment]) -> Vec<&str> {
         out.iter()

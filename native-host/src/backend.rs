@@ -12,7 +12,7 @@ use parla_core::infer::{LoadOptions, Request, Voice};
 use parla_core::phonemes::PhonemeIds;
 use parla_core::regulate::Latent;
 
-use crate::engine::wasm::WasmEngine;
+use crate::engine::wasm::{WasmEngine, WasmRuntime};
 use crate::error::HostError;
 
 /// An encoded utterance.
@@ -75,6 +75,7 @@ impl Backend for NativeBackend {
 /// by whichever worker is free. An instance whose call failed (a trap, say) is dropped and a
 /// fresh one loaded in its place on next use, so one bad request never poisons the others.
 pub struct WasmBackend {
+    runtime: WasmRuntime,
     instances: Vec<Mutex<Option<WasmEngine>>>,
     onnx: Arc<[u8]>,
     json: Arc<[u8]>,
@@ -88,16 +89,17 @@ impl WasmBackend {
     /// Loads `instances` guest instances (usually one per worker).
     pub fn load(onnx: &[u8], json: &[u8], chunking: Chunking, instances: usize) -> Result<WasmBackend, HostError> {
         let config = VoiceConfig::from_json(json)?;
-        let first = WasmEngine::load(onnx, json, chunking)?;
+        let runtime = WasmRuntime::open()?;
+        let first = WasmEngine::load_in(&runtime, onnx, json, chunking)?;
         let (sample_rate, hop) = {
             use crate::engine::Engine;
             (first.sample_rate(), first.hop())
         };
         let mut slots = vec![Mutex::new(Some(first))];
         for _ in 1..instances.max(1) {
-            slots.push(Mutex::new(Some(WasmEngine::load(onnx, json, chunking)?)));
+            slots.push(Mutex::new(Some(WasmEngine::load_in(&runtime, onnx, json, chunking)?)));
         }
-        Ok(WasmBackend { instances: slots, onnx: onnx.into(), json: json.into(), chunking, config, sample_rate, hop })
+        Ok(WasmBackend { runtime, instances: slots, onnx: onnx.into(), json: json.into(), chunking, config, sample_rate, hop })
     }
 
     /// A free instance (or, if all are busy, waits for one).
@@ -116,11 +118,12 @@ impl WasmBackend {
     fn with<T>(&self, f: impl FnOnce(&mut WasmEngine) -> Result<T, HostError>) -> Result<T, HostError> {
         let mut slot = self.acquire();
         if slot.is_none() {
-            *slot = Some(WasmEngine::load(&self.onnx, &self.json, self.chunking)?);
+            *slot = Some(WasmEngine::load_in(&self.runtime, &self.onnx, &self.json, self.chunking)?);
         }
         let engine = slot.as_mut().expect("just loaded");
         let result = f(engine);
-        if result.is_err() {
+        // A trapped instance (or one that failed in any other way mid-call) is not trusted again.
+        if matches!(result, Err(HostError::Trap(_) | HostError::Wasm(_))) {
             *slot = None;
         }
         result

@@ -26,6 +26,10 @@ pub enum Command {
     Normalize(TextArgs),
     /// Print the IPA phonemes of text, one line per sentence.
     Phonemize(TextArgs),
+    /// Load a `parla serve` on loopback: streams played in real time, then idle WebSockets.
+    BenchServe(BenchServeArgs),
+    /// Serve speech over HTTP (OpenAI-compatible /v1/audio/speech) and WebSocket (/v1/stream).
+    Serve(ServeArgs),
 }
 
 /// `parla normalize` / `parla phonemize`
@@ -115,4 +119,105 @@ pub struct BenchArgs {
     /// Synthesis options.
     #[command(flatten)]
     pub synth: SynthArgs,
+}
+
+/// `parla serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one (the first line on stdout names it).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Folder of Piper voices (`*.onnx` with `*.onnx.json`). Default: models/voices.
+    #[arg(long, value_name = "DIR")]
+    pub voices: Option<PathBuf>,
+    /// Synthesis worker threads. Default: the number of cores.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Engine of the workers: the wasm core (as browsers run it) or the native one.
+    #[arg(long, value_enum, default_value_t = EngineKind::Wasm)]
+    pub engine: EngineKind,
+    /// Accepted API key (repeatable; also $PARLA_API_KEYS, comma-separated). None: no auth.
+    #[arg(long = "api-key", value_name = "KEY")]
+    pub api_keys: Vec<String>,
+    /// Longest `input`, in characters.
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub max_input_chars: usize,
+    /// Largest request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub max_body_bytes: usize,
+    /// Streams that may be open beyond one per worker (per voice) before new ones get 503.
+    /// Default: 8 per worker.
+    #[arg(long, value_name = "N")]
+    pub queue: Option<usize>,
+    /// Streams one API key may have open at once (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub per_key_concurrency: usize,
+    /// Requests per second one API key may make on average (0: no limit).
+    #[arg(long, value_name = "R", default_value_t = 0.0)]
+    pub rate_limit: f64,
+    /// Requests one key may make in a burst when --rate-limit is set.
+    #[arg(long, value_name = "N", default_value_t = 10.0)]
+    pub burst: f64,
+    /// Open WebSocket connections at most.
+    #[arg(long, value_name = "N", default_value_t = 60_000)]
+    pub max_connections: usize,
+    /// Seconds a WebSocket may stay without a message (and nothing being spoken) before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub idle_timeout: u64,
+    /// Seconds between WebSocket pings.
+    #[arg(long, value_name = "SECS", default_value_t = 15)]
+    pub ping_interval: u64,
+    /// Largest WebSocket message, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
+    pub max_message_bytes: usize,
+    /// Seconds open streams may go on after SIGINT/SIGTERM before they are ended.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub grace: u64,
+    /// Folder served at `/`. Default: www.
+    #[arg(long, value_name = "DIR")]
+    pub www: Option<PathBuf>,
+    /// Frames in the first decoder chunk of each segment (small: earlier first audio).
+    #[arg(long, value_name = "FRAMES", default_value_t = 16)]
+    pub first_chunk: usize,
+    /// Frames per decoder chunk.
+    #[arg(long, value_name = "FRAMES", default_value_t = 64)]
+    pub chunk: usize,
+    /// Frames of context decoded on each side of a chunk.
+    #[arg(long, value_name = "FRAMES", default_value_t = 24)]
+    pub context: usize,
+    /// Shut down when stdin reaches its end (for tests and supervisors that hold a pipe).
+    #[arg(long, hide = true)]
+    pub exit_on_stdin_eof: bool,
+}
+
+/// `parla bench-serve`
+#[derive(Debug, Args)]
+pub struct BenchServeArgs {
+    /// Workers of the server under test.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Engine of the server under test.
+    #[arg(long, value_enum, default_value_t = EngineKind::Wasm)]
+    pub engine: EngineKind,
+    /// Folder of voices for the server.
+    #[arg(long, value_name = "DIR")]
+    pub voices: Option<PathBuf>,
+    /// Numbers of concurrent real-time streams to try, in order.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 3, 4, 6, 8, 12, 16])]
+    pub streams: Vec<usize>,
+    /// Seconds each number of streams runs.
+    #[arg(long, default_value_t = 12)]
+    pub window: u64,
+    /// Idle WebSocket connections to open (capped by the open-file limit).
+    #[arg(long, default_value_t = 10_000)]
+    pub idle: usize,
+    /// Seconds after which no new step starts.
+    #[arg(long, default_value_t = 120)]
+    pub budget: u64,
+    /// Milliseconds a player buffers after the first byte before it starts playing.
+    #[arg(long, default_value_t = 100)]
+    pub prebuffer_ms: u64,
+    /// More arguments for the server, e.g. `--serve-arg=--first-chunk=32` (repeatable).
+    #[arg(long = "serve-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub serve_args: Vec<String>,
 }

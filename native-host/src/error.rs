@@ -30,6 +30,12 @@ pub enum HostError {
     /// The scheduler refused: too many streams, unknown or stopped stream.
     #[error("{0}")]
     Sched(#[from] parla_core::sched::SchedError),
+    /// The wasm guest trapped (a bug or a resource limit in the guest): its instance is unusable.
+    #[error("wasm engine trapped: {0}")]
+    Trap(String),
+    /// The caller stopped the stream (a client went away or asked to cancel).
+    #[error("cancelled")]
+    Cancelled,
     /// Writing the output failed.
     #[error("writing output: {0}")]
     Output(#[source] std::io::Error),

@@ -3,11 +3,13 @@
 
 pub mod backend;
 pub mod bench;
+pub mod bench_serve;
 pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod mux;
 pub mod say;
+pub mod serve;
 pub mod stream;
 pub mod text;
 pub mod voice_files;

@@ -10,6 +10,8 @@ fn main() -> ExitCode {
         Command::Bench(args) => parla_host::bench::run(&args),
         Command::Normalize(args) => parla_host::text::run(&args, parla_host::text::Stage::Normalize),
         Command::Phonemize(args) => parla_host::text::run(&args, parla_host::text::Stage::Phonemize),
+        Command::Serve(args) => parla_host::serve::run(&args),
+        Command::BenchServe(args) => parla_host::bench_serve::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

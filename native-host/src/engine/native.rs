@@ -22,6 +22,11 @@ impl NativeEngine {
         Ok(NativeEngine { voice, current: None })
     }
 
+    /// An engine on a voice that is already loaded (its weights are shared, not copied).
+    pub fn from_voice(voice: Arc<Voice>) -> NativeEngine {
+        NativeEngine { voice, current: None }
+    }
+
     /// The loaded voice.
     pub fn voice(&self) -> &Arc<Voice> {
         &self.voice

@@ -19,7 +19,10 @@ use crate::error::HostError;
 const MEMORY_LIMIT: usize = 3 << 30;
 
 fn wasm_err(context: &str) -> impl FnOnce(wasmtime::Error) -> HostError + '_ {
-    move |e| HostError::Wasm(format!("{context}: {e:#}"))
+    move |e| match e.downcast_ref::<wasmtime::Trap>() {
+        Some(_) => HostError::Trap(format!("{context}: {e:#}")),
+        None => HostError::Wasm(format!("{context}: {e:#}")),
+    }
 }
 
 /// Where the wasm module is looked for: `$PARLA_WASM`, next to this executable, or in this
@@ -170,6 +173,29 @@ pub struct WasmLoadTimes {
     pub voice_s: f64,
 }
 
+/// The compiled module and the wasmtime engine it belongs to, shared by every instance made
+/// from it (a server's workers, or a worker replacing a trapped instance).
+pub struct WasmRuntime {
+    engine: wasmtime::Engine,
+    module: Module,
+    compile_s: f64,
+    source: CompileSource,
+}
+
+impl WasmRuntime {
+    /// Compiles (or loads from the cache) the module at [`module_path`].
+    pub fn open() -> Result<WasmRuntime, HostError> {
+        let path = module_path();
+        let wasm = std::fs::read(&path).map_err(|e| {
+            HostError::Wasm(format!("{}: {e} (build it with `just wasm`)", path.display()))
+        })?;
+        let engine = engine()?;
+        let t0 = Instant::now();
+        let (module, source) = compile_cached(&engine, &wasm)?;
+        Ok(WasmRuntime { engine, module, compile_s: t0.elapsed().as_secs_f64(), source })
+    }
+}
+
 /// One guest instance with a voice loaded.
 pub struct WasmEngine {
     store: Store<StoreLimits>,
@@ -183,18 +209,16 @@ pub struct WasmEngine {
 impl WasmEngine {
     /// Compiles (or loads from the cache) the module at [`module_path`] and loads a voice.
     pub fn load(onnx: &[u8], config: &[u8], chunking: Chunking) -> Result<WasmEngine, HostError> {
-        let path = module_path();
-        let wasm = std::fs::read(&path).map_err(|e| {
-            HostError::Wasm(format!("{}: {e} (build it with `just wasm`)", path.display()))
-        })?;
-        let engine = engine()?;
-        let t0 = Instant::now();
-        let (module, source) = compile_cached(&engine, &wasm)?;
-        let compile_s = t0.elapsed().as_secs_f64();
+        WasmEngine::load_in(&WasmRuntime::open()?, onnx, config, chunking)
+    }
+
+    /// A new instance of an already compiled module, with a voice loaded.
+    pub fn load_in(rt: &WasmRuntime, onnx: &[u8], config: &[u8], chunking: Chunking) -> Result<WasmEngine, HostError> {
+        let (engine, module, compile_s, source) = (&rt.engine, &rt.module, rt.compile_s, rt.source);
         let limits = StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).build();
-        let mut store = Store::new(&engine, limits);
+        let mut store = Store::new(engine, limits);
         store.limiter(|l| l);
-        let instance = Instance::new(&mut store, &module, &[]).map_err(wasm_err("instantiating"))?;
+        let instance = Instance::new(&mut store, module, &[]).map_err(wasm_err("instantiating"))?;
         let x = Exports::new(&mut store, &instance)?;
         let mut e = WasmEngine {
             store,
