@@ -92,6 +92,7 @@ function speak() {
   h.on('boundary', (b) => {
     state.boundaries.push(b);
     if (b.name === 'word') highlight(text, b.charIndex, b.charLength);
+    showMetrics({ playing: true });
   });
   h.on('start', () => showMetrics({ playing: true }));
   h.done.then(

@@ -150,7 +150,7 @@ class Parla extends EventTarget {
     this.underruns = 0;
     this.broken = null;
     this.timings = {};
-    this.last = null; // metrics of the last finished speech
+    this.recent = null; // the last speech whose audio was heard
   }
 
   /** "wasm", "wasm-messageport" or "server". */
@@ -188,10 +188,11 @@ class Parla extends EventTarget {
 
   /** Figures so far: engine, ttfa_ms, rtf, underruns, voice_ready_ms … */
   metrics() {
+    const h = this.recent; // the speech heard last (live figures while it plays)
     return {
       engine: this._engine,
-      ttfa_ms: this.last ? this.last.ttfaMs : null,
-      rtf: this.last ? this.last.rtf : null,
+      ttfa_ms: h ? h.ttfaMs : null,
+      rtf: h ? h.rtf : null,
       underruns: this.underruns,
       voice_ready_ms: this.timings.voiceReadyMs ?? null,
       ...this.timings,
@@ -247,7 +248,6 @@ class Parla extends EventTarget {
 
   _settled(h, result) {
     this.handles.delete(h.id);
-    if (!result.cancelled) this.last = result;
     this.dispatchEvent(new CustomEvent('metrics', { detail: this.metrics() }));
   }
 
@@ -317,9 +317,14 @@ class Parla extends EventTarget {
         if (h) h.started();
         break;
       case 'first':
-        if (h && h.ttfaMs === null) h.ttfaMs = performance.now() - h.startedAt;
+        if (h && h.ttfaMs === null) {
+          h.ttfaMs = performance.now() - h.startedAt;
+          this.recent = h;
+          this.dispatchEvent(new CustomEvent('metrics', { detail: this.metrics() }));
+        }
         break;
       case 'pos':
+        this.underruns = m.underruns;
         if (h) h.reach(m.sample);
         break;
       case 'end':

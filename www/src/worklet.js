@@ -242,7 +242,7 @@ class ParlaProcessor extends AudioWorkletProcessor {
     }
     for (let c = 1; c < out.length; c++) out[c].set(ch0);
     if (this.speech && ++this.quanta % POS_EVERY === 0) {
-      this.port.postMessage({ type: 'pos', id: this.speech.id, sample: this.speech.pos + this.bi, time: currentTime });
+      this.port.postMessage({ type: 'pos', id: this.speech.id, sample: this.speech.pos + this.bi, time: currentTime, underruns: this.underruns });
     }
     if (this.consumed > 0 && this.quanta % 8 === 0) this.reportConsumed(this.framePort);
     return true;
