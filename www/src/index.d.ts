@@ -37,6 +37,8 @@ export interface ParlaOptions {
   ringFrames?: number;
   /** Play into this context instead of a new one. */
   audioContext?: AudioContext;
+  /** Run the engine once in the background after loading, so the first speech starts as fast as later ones (default true). */
+  warmup?: boolean;
 }
 
 export interface SpeakOptions {

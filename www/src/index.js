@@ -364,7 +364,9 @@ function workerCall(worker, msg, transfer) {
  * - `server`: base URL of a Parla server (default: this page's origin), for the server engine;
  * - `cache` (default true): keep voices in the Cache API;
  * - `chunk`: `{first, size, context}` decoder frames; `ringFrames`: ring capacity (10 ms frames);
- * - `audioContext`: an AudioContext to play into (default: a new one).
+ * - `audioContext`: an AudioContext to play into (default: a new one);
+ * - `warmup` (default true): run the engine once in the background after loading, so the first
+ *   speech starts as fast as later ones.
  */
 export async function createParla(options = {}) {
   const o = { ...DEFAULTS, ...options, chunk: { ...DEFAULTS.chunk, ...(options.chunk || {}) } };
@@ -443,7 +445,7 @@ export async function createParla(options = {}) {
     const tLoad = performance.now();
     let loaded;
     try {
-      loaded = await Promise.race([workerCall(worker, { type: 'load', onnx: files.onnx, json: files.json, chunk: o.chunk, req: 2 }, [files.onnx, files.json]), failed]);
+      loaded = await Promise.race([workerCall(worker, { type: 'load', onnx: files.onnx, json: files.json, chunk: o.chunk, warmup: o.warmup, req: 2 }, [files.onnx, files.json]), failed]);
     } catch (e) {
       const m = String(e.message);
       throw new Error(m.startsWith('voice ') ? m : `voice file is not a Piper model: ${m}`);

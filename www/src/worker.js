@@ -16,6 +16,7 @@ let frameLen = 221;
 const queue = [];
 const jobs = new Map();
 const EMPTY = new Float32Array(0);
+const WARMUP_TEXT = 'Hello there, this warms the engine up.';
 
 const post = (m, transfer) => self.postMessage(m, transfer || []);
 
@@ -162,9 +163,18 @@ async function pump() {
       const ms = performance.now() - t0;
       if (!chunk) {
         if (!job.speech.done) break; // a stream waiting for text; push/end pump again
+        if (job.warmup) {
+          drop(job);
+          continue;
+        }
         await writeSamples(job, EMPTY, true);
         if (!job.cancelled) post({ type: 'produced', id: job.id, samples: job.pos });
         drop(job);
+        continue;
+      }
+      if (job.warmup) {
+        chunk.free();
+        await yieldNow();
         continue;
       }
       const samples = chunk.samples;
@@ -231,6 +241,14 @@ async function handle(m) {
       const v = Voice.load(new Uint8Array(m.onnx), new Uint8Array(m.json), c.first ?? 16, c.size ?? 64, c.context ?? 24);
       if (voice) voice.free();
       voice = v;
+      if (m.warmup !== false) {
+        // Runs the engine once in the background: the browser compiles its hot code with its
+        // optimising tier, so the first real speech starts as fast as later ones. A speech
+        // asked for meanwhile drops it at the next chunk.
+        const job = { id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY };
+        queue.push(job);
+        setTimeout(pump, 0);
+      }
       post({
         type: 'loaded',
         req: m.req,
@@ -243,6 +261,12 @@ async function handle(m) {
       break;
     }
     case 'speak': {
+      for (const w of queue) {
+        if (w.warmup) {
+          w.cancelled = true;
+          w.speech?.cancel();
+        }
+      }
       const job = { id: m.id, speech: null, cancelled: false, pos: 0, carry: EMPTY };
       job.speech = startSpeech(m.text, m.options);
       jobs.set(m.id, job);
