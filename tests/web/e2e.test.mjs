@@ -1,7 +1,8 @@
 // The parla browser package end to end, in headless Chromium: the demo speaks and the worklet
 // renders audible audio; word boundaries arrive in order on the audio clock; cancel silences
 // within 100 ms; streaming text and synthesize() work; without cross-origin isolation the
-// MessagePort fallback is used; a corrupt or unreachable voice is a clear error in the page.
+// MessagePort fallback is used; a corrupt or unreachable voice is a clear error in the page; the
+// server engine plays a WebSocket stream (from serve.mjs's stand-in for the native server).
 //
 // Needs `just web` (www/pkg) and the default voice (`just voice`). Run: `just test-web`.
 
@@ -182,5 +183,17 @@ test('an unreachable voice is a clear error in the page', async () => {
   const page = await openDemo(context, `${isolated.url}/demo/?voice=/voices/nowhere.onnx`);
   const error = await page.textContent('#error');
   assert.match(error, /cannot fetch the voice (model|config) .*nowhere\.onnx.*HTTP 404/, error);
+  await page.close();
+});
+
+test('the server engine plays a WebSocket /v1/stream (stand-in server)', async () => {
+  const page = await openDemo(context, `${isolated.url}/demo/?engine=server`);
+  assert.equal(await page.evaluate(() => window.parlaDemo.error), null, page.logs.join('\n'));
+  const r = await speakInPage(page, 'One two three four.');
+  assert.equal(r.metrics.engine, 'server');
+  assert.ok(r.started);
+  assert.ok(r.result.peak > 0.1 && r.result.peak < 0.5, `peak ${r.result.peak}`);
+  assert.ok(r.result.rendered > 0.9 * 44100, `rendered ${r.result.rendered}`);
+  assert.deepEqual(r.boundaries.map((b) => [b.name, b.text]), [['sentence', 'One two three four.']]);
   await page.close();
 });

@@ -1,10 +1,12 @@
 // A tiny static server for the browser tests and the benchmark: www/ at /, models/voices/ at
-// /voices/. Options: COOP/COEP headers on or off (cross-origin isolation, so SharedArrayBuffer),
-// and a corrupt voice at /voices/corrupt.onnx (random bytes, with the real config beside it).
+// /voices/. Options: COOP/COEP headers on or off (cross-origin isolation, so SharedArrayBuffer).
+// Always there: a corrupt voice at /voices/corrupt.onnx (random bytes, with the real config
+// beside it) and a stand-in for the server's WebSocket /v1/stream (a tone, see mockStream).
 //
 //   node tests/web/serve.mjs [--port 8123] [--no-isolation]
 
 import http from 'node:http';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +36,64 @@ function corruptBytes() {
     out[i] = x >>> 24;
   }
   return out;
+}
+
+// A stand-in for the native server's WebSocket `/v1/stream` (the real one lives on another
+// branch), enough to test the page's server engine: text messages in; on flush a segment event,
+// a tone as s16le frames at 22 050 Hz (0.25 s per word), then done; cancel closes.
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+function wsFrame(opcode, payload) {
+  const n = payload.length;
+  const head = n < 126 ? Buffer.from([0x80 | opcode, n]) : Buffer.from([0x80 | opcode, 126, n >> 8, n & 255]);
+  return Buffer.concat([head, payload]);
+}
+
+function mockStream(req, socket) {
+  const accept = crypto.createHash('sha1').update(req.headers['sec-websocket-key'] + WS_GUID).digest('base64');
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  let buf = Buffer.alloc(0);
+  let text = '';
+  const send = (obj) => socket.write(wsFrame(1, Buffer.from(JSON.stringify(obj))));
+  const speak = () => {
+    const words = text.split(/\s+/).filter(Boolean).length || 1;
+    send({ type: 'segment', index: 0, text: text.trim(), sample: 0, sample_rate: 22050 });
+    const total = Math.round(22050 * 0.25 * words);
+    for (let at = 0; at < total; at += 2205) {
+      const n = Math.min(2205, total - at);
+      const pcm = Buffer.alloc(n * 2);
+      for (let i = 0; i < n; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * (at + i)) / 22050)), i * 2);
+      socket.write(wsFrame(2, pcm));
+    }
+    send({ type: 'done', samples: total });
+  };
+  socket.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 6) {
+      const opcode = buf[0] & 15;
+      let len = buf[1] & 127;
+      let at = 2;
+      if (len === 126) {
+        len = buf.readUInt16BE(2);
+        at = 4;
+      } else if (len === 127) {
+        len = Number(buf.readBigUInt64BE(2));
+        at = 10;
+      }
+      if (buf.length < at + 4 + len) return;
+      const mask = buf.subarray(at, at + 4);
+      const body = Buffer.from(buf.subarray(at + 4, at + 4 + len));
+      for (let i = 0; i < body.length; i++) body[i] ^= mask[i & 3];
+      buf = buf.subarray(at + 4 + len);
+      if (opcode === 8) return socket.end(wsFrame(8, Buffer.alloc(0)));
+      if (opcode !== 1) continue;
+      const m = JSON.parse(body.toString());
+      if (m.type === 'text') text += m.text;
+      else if (m.type === 'flush') speak();
+      else if (m.type === 'cancel') socket.end(wsFrame(8, Buffer.alloc(0)));
+    }
+  });
+  socket.on('error', () => {});
 }
 
 /** Starts the server; resolves to `{url, close()}`. */
@@ -76,6 +136,10 @@ export function startServer({ port = 0, isolate = true, log = false } = {}) {
       if (req.method === 'HEAD') return res.end();
       fs.createReadStream(file).pipe(res);
     });
+  });
+  server.on('upgrade', (req, socket) => {
+    if (new URL(req.url, 'http://x').pathname === '/v1/stream') mockStream(req, socket);
+    else socket.destroy();
   });
   return new Promise((resolve) => {
     server.listen(port, '127.0.0.1', () => {
