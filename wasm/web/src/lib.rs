@@ -37,10 +37,12 @@ static LAST_PANIC: Mutex<String> = Mutex::new(String::new());
 fn install_panic_hook() {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
             if let Ok(mut m) = LAST_PANIC.lock() {
                 *m = info.to_string();
             }
+            previous(info);
         }))
     });
 }
