@@ -59,9 +59,9 @@ web: deps lexicon
     www/node_modules/.bin/wasm-opt {{web_opt}} --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue www/pkg/parla_web_bg.wasm -o www/pkg/parla_web_bg.wasm
     @ls -l www/pkg/parla_web_bg.wasm | awk '{printf "browser module: %.1f MB", $5/1e6}'; gzip -9c www/pkg/parla_web_bg.wasm | wc -c | awk '{printf " (%.1f MB gzip)\n", $1/1e6}'
 
+# wasm-pack builds the binding tests in the dev profile, whose dependencies (tract) are optimised;
+# the browser run needs WASM_BINDGEN_USE_BROWSER, else wasm-pack skips tests made for Node.
 # Browser tests: bindings (wasm-bindgen-test in Node and headless Chromium), then the package end to end in headless Chromium.
-# (wasm-pack builds the tests in the dev profile, whose dependencies — tract — are optimised; the
-# browser run needs WASM_BINDGEN_USE_BROWSER, else wasm-pack skips tests made for Node.)
 test-web: web voice
     mkdir -p {{target_dir}}/wasm-pack-cache
     RUSTFLAGS='{{web_rustflags}}' WASM_PACK_CACHE={{target_dir}}/wasm-pack-cache WASM_BINDGEN_TEST_TIMEOUT=900 wasm-pack test --node wasm/web

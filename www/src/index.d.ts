@@ -132,6 +132,8 @@ export interface Parla extends EventTarget {
   readonly speakers?: number;
   readonly speakerNames?: string[];
   readonly context: AudioContext;
+  /** Resolves once the background warm-up ran (ms), or with null when it was skipped. */
+  readonly warm: Promise<number | null>;
   speak(text: string, options?: SpeakOptions): SpeechHandle;
   stream(options?: SpeakOptions): SpeechStream;
   synthesize(text: string, options?: SpeakOptions): Promise<Pcm>;

@@ -151,6 +151,8 @@ class Parla extends EventTarget {
     this.broken = null;
     this.timings = {};
     this.recent = null; // the last speech whose audio was heard
+    /** Resolves once the background warm-up ran (or was skipped: disabled, or a speech came first). */
+    this.warm = new Promise((resolve) => (this._warmed = resolve));
   }
 
   /** "wasm", "wasm-messageport" or "server". */
@@ -160,11 +162,13 @@ class Parla extends EventTarget {
 
   /** Speaks `text`; returns its handle. Options: speed, speaker, volume, seed, noiseScale, noiseW. */
   speak(text, options = {}) {
+    this._warmed(null); // a speech cancels the warm-up
     return this._open(new SpeechHandle(this, this.nextId++, String(text), this.sampleRate), String(text), options);
   }
 
   /** Opens a stream of text spoken as it arrives: `s.write(piece)`, `s.end()`. */
   stream(options = {}) {
+    this._warmed(null);
     return this._open(new SpeechStream(this, this.nextId++, '', this.sampleRate), null, options);
   }
 
@@ -285,6 +289,10 @@ class Parla extends EventTarget {
           h.settle('failed', { message: m.message });
         }
         break;
+      case 'warm':
+        this.timings.warmupMs = m.ms;
+        this._warmed(m.ms);
+        break;
       case 'fatal':
         this._break(m.message);
         break;
@@ -399,6 +407,7 @@ export async function createParla(options = {}) {
     tts.node.port.onmessage = (e) => tts._onWorklet(e.data);
     tts.node.connect(tts.context.destination);
     tts.server = new ServerEngine(tts, o.server, o.voice);
+    tts._warmed(null);
     tts.timings.readyMs = performance.now() - t0;
     return tts;
   }
@@ -460,6 +469,7 @@ export async function createParla(options = {}) {
     if (tts.ownsContext) tts.context.close().catch(() => {});
     throw e;
   }
+  if (o.warmup === false) tts._warmed(null);
   worker.onmessage = (e) => tts._onWorker(e.data);
   worker.addEventListener('error', (e) => tts._break(`the speech worker failed: ${e.message || 'script error'}`));
   tts.timings.readyMs = performance.now() - t0;

@@ -4,7 +4,7 @@
 // flight). Speeches are spoken one after another, in the order they were asked for.
 //
 // Messages in: init, connect, load, speak, push, end, cancel, synthesize, phonemize (see index.js).
-// Messages out: ready, loaded, chunk (events + timing, sent before the chunk's frames are
+// Messages out: ready, connected, loaded, warm, chunk (events + timing, sent before the chunk's frames are
 // written, so the page knows a word before it is heard), produced, pcm, ipa, error, fatal.
 
 import init, { Voice, phonemize, lastPanic } from '../pkg/parla_web.js';
@@ -164,6 +164,7 @@ async function pump() {
       if (!chunk) {
         if (!job.speech.done) break; // a stream waiting for text; push/end pump again
         if (job.warmup) {
+          post({ type: 'warm', ms: performance.now() - job.t0 });
           drop(job);
           continue;
         }
@@ -245,7 +246,7 @@ async function handle(m) {
         // Runs the engine once in the background: the browser compiles its hot code with its
         // optimising tier, so the first real speech starts as fast as later ones. A speech
         // asked for meanwhile drops it at the next chunk.
-        const job = { id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY };
+        const job = { id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY, t0: performance.now() };
         queue.push(job);
         setTimeout(pump, 0);
       }
