@@ -78,7 +78,9 @@ try {
         if (i >= warmup) out.push(h.ttfaMs);
         h.cancel();
         await h.done.catch(() => {});
-        await new Promise((r) => setTimeout(r, 100));
+        // Let the worker finish the chunk it was decoding when cancelled (cancel takes effect
+        // between chunks), so each run starts with an idle worker.
+        await new Promise((r) => setTimeout(r, 1000));
       }
       const stats = await tts.workletStats();
       return { out, first: out0, warmupMs, underruns: stats.underruns };
