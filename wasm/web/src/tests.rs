@@ -1,0 +1,129 @@
+//! Binding tests: `wasm-pack test --node` (with the real voice, read from models/voices) and
+//! `wasm-pack test --headless --chrome` (text → IPA, events and error paths; no file system).
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+use super::*;
+
+#[wasm_bindgen(inline_js = r#"
+export function read_file(path) {
+    const fs = globalThis.process?.getBuiltinModule?.('fs');
+    if (!fs || !fs.existsSync(path)) return undefined;
+    return new Uint8Array(fs.readFileSync(path));
+}
+"#)]
+extern "C" {
+    fn read_file(path: &str) -> Option<Vec<u8>>;
+}
+
+const MINIMAL_JSON: &str = r#"{"audio":{"sample_rate":22050},
+    "phoneme_id_map":{"_":[0],"^":[1],"$":[2]," ":[3]}}"#;
+
+fn message(e: JsValue) -> String {
+    js_sys::Error::from(e).message().into()
+}
+
+fn load_err(onnx: &[u8], json: &[u8]) -> String {
+    match Voice::load(onnx, json, 16, 64, 24) {
+        Ok(_) => panic!("a broken voice loaded"),
+        Err(e) => message(e.into()),
+    }
+}
+
+#[wasm_bindgen_test]
+fn text_becomes_ipa() {
+    let ipa = phonemize("Hello, world.");
+    assert!(ipa.contains("həlˈoʊ"), "{ipa}");
+    assert!(ipa.ends_with('.'), "{ipa}");
+    assert_eq!(normalize("Dr. Smith paid $3."), "doctor Smith paid three dollars.");
+}
+
+#[wasm_bindgen_test]
+fn corrupt_voices_are_clear_errors() {
+    let e = load_err(b"this is not an onnx file at all", MINIMAL_JSON.as_bytes());
+    assert!(e.starts_with("voice file is not a Piper model: "), "{e}");
+    let e = load_err(&[], MINIMAL_JSON.as_bytes());
+    assert!(e.starts_with("voice file is not a Piper model: "), "{e}");
+    let e = load_err(b"\x08\x07", b"{ not json");
+    assert!(e.starts_with("voice config is not valid: "), "{e}");
+}
+
+#[wasm_bindgen_test]
+fn written_words_are_found_in_the_stream() {
+    let all = "Héllo  there, Dr. Smith!";
+    let words = source_words(all, 0..all.len(), "Héllo there, Dr. Smith!");
+    let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+    assert_eq!(texts, ["Héllo", "there", "Dr", "Smith"]);
+    assert_eq!(words[0].range, Some((0, 5)));
+    assert_eq!(words[1].range, Some((7, 12)));
+    assert_eq!(words[3].range, Some((18, 23)));
+}
+
+fn real_voice() -> Option<Voice> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/voices/en_US-joe-medium.onnx");
+    let (Some(onnx), Some(json)) = (read_file(dir), read_file(&format!("{dir}.json"))) else {
+        console_log!("no voice file here (browser, or `just voice` not run): skipping");
+        return None;
+    };
+    Some(Voice::load(&onnx, &json, 16, 64, 24).map_err(|e| message(e.into())).expect("the voice loads"))
+}
+
+fn rms(x: &[f32]) -> f32 {
+    (x.iter().map(|v| v * v).sum::<f32>() / x.len().max(1) as f32).sqrt()
+}
+
+#[wasm_bindgen_test]
+fn the_real_voice_speaks_with_word_events() {
+    let Some(voice) = real_voice() else { return };
+    assert_eq!(voice.sample_rate(), 22050);
+    assert_eq!(voice.speakers(), 1);
+    let mut speech = voice.start(Some("Hello there. This is Parla, in a browser.".into()), JsValue::UNDEFINED).unwrap();
+    let (mut audio, mut events) = (Vec::new(), Vec::new());
+    let mut first_len = None;
+    while let Some(chunk) = speech.next_chunk().unwrap() {
+        assert_eq!(chunk.start as usize, audio.len(), "chunks are contiguous");
+        first_len.get_or_insert(chunk.samples.len());
+        audio.extend_from_slice(&chunk.samples);
+        events.extend(chunk.events.iter().cloned());
+    }
+    assert!(speech.done());
+    let seconds = audio.len() as f32 / 22050.0;
+    assert!((1.5..6.0).contains(&seconds), "{seconds} s");
+    assert!(rms(&audio) > 0.02, "audible: rms {}", rms(&audio));
+    assert_eq!(first_len, Some(16 * 256), "the first chunk is small");
+    let segments: Vec<&str> = events.iter().filter(|e| e.kind == "segment").map(|e| e.text.as_str()).collect();
+    assert_eq!(segments, ["Hello there.", "This is Parla,", "in a browser."]);
+    let words: Vec<&Event> = events.iter().filter(|e| e.kind == "word").collect();
+    let texts: Vec<&str> = words.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(texts, ["Hello", "there", "This", "is", "Parla", "in", "a", "browser"]);
+    for pair in words.windows(2) {
+        assert!(pair[0].start <= pair[1].start && pair[0].start < pair[0].end, "{pair:?}");
+    }
+    assert!(words.last().unwrap().end <= audio.len());
+    assert_eq!(words[4].range, Some((21, 26)), "Parla");
+}
+
+#[wasm_bindgen_test]
+fn a_stream_speaks_as_text_arrives_and_cancels() {
+    let Some(voice) = real_voice() else { return };
+    let options = Object::new();
+    set(&options, "seed", 7.into());
+    set(&options, "speed", 1.25.into());
+    let mut speech = voice.start(None, options.into()).unwrap();
+    speech.push("Tokens arrive").unwrap();
+    assert!(speech.next_chunk().unwrap().is_none(), "no segment end yet");
+    assert!(!speech.done());
+    speech.push(" one by one, and").unwrap();
+    let chunk = speech.next_chunk().unwrap().expect("the first clause speaks before the end");
+    assert!(chunk.events.iter().any(|e| e.kind == "segment" && e.text == "Tokens arrive one by one,"));
+    speech.push(" more follow").unwrap();
+    speech.cancel();
+    assert!(speech.next_chunk().unwrap().is_none());
+    assert!(speech.done());
+
+    let bad = Object::new();
+    set(&bad, "speaker", 3.into());
+    let e = voice.start(None, bad.into()).err().map(|e| message(e.into())).unwrap();
+    assert!(e.contains("speaker"), "{e}");
+}

@@ -1,0 +1,317 @@
+// Parla's synthesis worker: runs the wasm core and writes 10 ms frames for the AudioWorklet,
+// into the SharedArrayBuffer ring (waiting when it is full) or, on pages that are not
+// cross-origin isolated, as transferred messages on a MessagePort (at most `capacity` frames in
+// flight). Speeches are spoken one after another, in the order they were asked for.
+//
+// Messages in: init, connect, load, speak, push, end, cancel, synthesize, phonemize (see index.js).
+// Messages out: ready, connected, loaded, warm, chunk (events + timing, sent before the chunk's frames are
+// written, so the page knows a word before it is heard), produced, pcm, ipa, error, fatal.
+
+import init, { Voice, phonemize, lastPanic } from '../pkg/parla_web.js';
+import { RingWriter, FLAG_END } from './ring.js';
+
+let voice = null;
+let transport = null;
+let frameLen = 221;
+const queue = [];
+const jobs = new Map();
+const EMPTY = new Float32Array(0);
+const WARMUP_TEXT = 'Hello there, this warms the engine up.';
+
+const post = (m, transfer) => self.postMessage(m, transfer || []);
+
+/** Frames go into the shared ring. */
+class RingTransport {
+  constructor(ring) {
+    this.w = new RingWriter(ring);
+  }
+  free() {
+    return this.w.free();
+  }
+  wait() {
+    return this.w.waitForRoom(50);
+  }
+  send(id, pos, all, offset, frames, total, end) {
+    for (let k = 0; k < frames; k++) {
+      const len = Math.max(0, Math.min(frameLen, total - k * frameLen));
+      this.w.put(id, pos + k * frameLen, all, offset + k * frameLen, len, end && k === frames - 1 ? FLAG_END : 0);
+    }
+  }
+}
+
+/** Frames go to the worklet as messages; the worklet reports what it consumed. */
+class PortTransport {
+  constructor(port, capacity) {
+    this.port = port;
+    this.capacity = capacity;
+    this.inflight = 0;
+    this.waiters = [];
+    port.onmessage = (e) => {
+      if (e.data.type === 'consumed') {
+        this.inflight = Math.max(0, this.inflight - e.data.frames);
+        for (const w of this.waiters.splice(0)) w();
+      }
+    };
+  }
+  free() {
+    return this.capacity - this.inflight;
+  }
+  wait() {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      setTimeout(resolve, 50);
+    });
+  }
+  send(id, pos, all, offset, frames, total, end) {
+    const samples = all.slice(offset, offset + total);
+    this.inflight += frames;
+    this.port.postMessage({ type: 'frames', id, pos, samples, frames, end }, [samples.buffer]);
+  }
+}
+
+// A yield that lets queued messages (cancel, more text) run, without setTimeout's clamping.
+const yieldChannel = new MessageChannel();
+const yielders = [];
+yieldChannel.port1.onmessage = () => yielders.shift()?.();
+const yieldNow = () =>
+  new Promise((resolve) => {
+    yielders.push(resolve);
+    yieldChannel.port2.postMessage(0);
+  });
+
+/**
+ * Writes a job's samples as whole frames (a tail shorter than a frame waits for more, unless
+ * `end`, when it goes out as the last frame, flagged). Waits while the consumer is full.
+ */
+async function writeSamples(job, samples, end) {
+  let all = samples;
+  if (job.carry.length) {
+    all = new Float32Array(job.carry.length + samples.length);
+    all.set(job.carry);
+    all.set(samples, job.carry.length);
+  }
+  const frames = end ? Math.max(1, Math.ceil(all.length / frameLen)) : Math.floor(all.length / frameLen);
+  let f = 0;
+  while (f < frames) {
+    if (job.cancelled) return;
+    const room = transport.free();
+    if (room <= 0) {
+      await transport.wait();
+      continue;
+    }
+    const n = Math.min(room, frames - f);
+    const last = f + n === frames;
+    const total = Math.min(all.length - f * frameLen, n * frameLen);
+    transport.send(job.id, job.pos, all, f * frameLen, n, total, end && last);
+    job.pos += n * frameLen;
+    f += n;
+  }
+  job.carry = end ? EMPTY : all.slice(frames * frameLen);
+}
+
+function drop(job) {
+  const i = queue.indexOf(job);
+  if (i >= 0) queue.splice(i, 1);
+  jobs.delete(job.id);
+  if (job.speech) {
+    job.speech.free();
+    job.speech = null;
+  }
+}
+
+function failure(err) {
+  if (err instanceof WebAssembly.RuntimeError) {
+    const panic = safe(lastPanic);
+    return { fatal: true, message: `the speech engine crashed${panic ? `: ${panic}` : ` (${err.message})`}` };
+  }
+  return { fatal: false, message: err && err.message ? err.message : String(err) };
+}
+
+function safe(f) {
+  try {
+    return f();
+  } catch {
+    return null;
+  }
+}
+
+function fail(job, err) {
+  const f = failure(err);
+  post({ type: f.fatal ? 'fatal' : 'error', id: job ? job.id : undefined, message: f.message });
+  if (job) drop(job);
+}
+
+let pumping = false;
+async function pump() {
+  if (pumping) return;
+  pumping = true;
+  try {
+    while (queue.length) {
+      const job = queue[0];
+      if (job.cancelled) {
+        drop(job);
+        continue;
+      }
+      let chunk;
+      const t0 = performance.now();
+      try {
+        chunk = job.speech.nextChunk();
+      } catch (err) {
+        fail(job, err);
+        continue;
+      }
+      const ms = performance.now() - t0;
+      if (!chunk) {
+        if (!job.speech.done) break; // a stream waiting for text; push/end pump again
+        if (job.warmup) {
+          post({ type: 'warm', ms: performance.now() - job.t0 });
+          drop(job);
+          continue;
+        }
+        await writeSamples(job, EMPTY, true);
+        if (!job.cancelled) post({ type: 'produced', id: job.id, samples: job.pos });
+        drop(job);
+        continue;
+      }
+      if (job.warmup) {
+        chunk.free();
+        await yieldNow();
+        continue;
+      }
+      const samples = chunk.samples;
+      const events = chunk.events;
+      const start = chunk.start;
+      chunk.free();
+      post({ type: 'chunk', id: job.id, start, samples: samples.length, ms, events });
+      await writeSamples(job, samples, false);
+      await yieldNow();
+    }
+  } finally {
+    pumping = false;
+  }
+}
+
+function startSpeech(text, options) {
+  if (!voice) throw new Error('no voice is loaded');
+  return voice.start(text ?? undefined, options ?? undefined);
+}
+
+/** Speaks a whole text without playing it: all samples and events at once. */
+function synthesize(text, options) {
+  const speech = startSpeech(text, options);
+  const parts = [];
+  const events = [];
+  let n = 0;
+  const t0 = performance.now();
+  try {
+    for (let c = speech.nextChunk(); c; c = speech.nextChunk()) {
+      const s = c.samples;
+      events.push(...c.events);
+      c.free();
+      parts.push(s);
+      n += s.length;
+    }
+  } finally {
+    speech.free();
+  }
+  const samples = new Float32Array(n);
+  let at = 0;
+  for (const p of parts) {
+    samples.set(p, at);
+    at += p.length;
+  }
+  return { samples, events, ms: performance.now() - t0 };
+}
+
+async function handle(m) {
+  switch (m.type) {
+    case 'init': {
+      const t0 = performance.now();
+      await init({ module_or_path: m.wasm });
+      post({ type: 'ready', req: m.req, ms: performance.now() - t0 });
+      break;
+    }
+    case 'connect':
+      frameLen = m.frameLen;
+      transport = m.ring ? new RingTransport(m.ring) : new PortTransport(m.port, m.capacity);
+      post({ type: 'connected', req: m.req });
+      break;
+    case 'load': {
+      const t0 = performance.now();
+      const c = m.chunk || {};
+      const v = Voice.load(new Uint8Array(m.onnx), new Uint8Array(m.json), c.first ?? 16, c.size ?? 64, c.context ?? 24);
+      if (voice) voice.free();
+      voice = v;
+      if (m.warmup !== false) {
+        // Runs the engine once in the background: the browser compiles its hot code with its
+        // optimising tier, so the first real speech starts as fast as later ones. A speech
+        // asked for meanwhile drops it at the next chunk.
+        const job = { id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY, t0: performance.now() };
+        queue.push(job);
+        setTimeout(pump, 0);
+      }
+      post({
+        type: 'loaded',
+        req: m.req,
+        ms: performance.now() - t0,
+        sampleRate: v.sampleRate,
+        speakers: v.speakers,
+        speakerNames: v.speakerNames,
+        hop: v.hop,
+      });
+      break;
+    }
+    case 'speak': {
+      for (const w of queue) {
+        if (w.warmup) {
+          w.cancelled = true;
+          w.speech?.cancel();
+        }
+      }
+      const job = { id: m.id, speech: null, cancelled: false, pos: 0, carry: EMPTY };
+      job.speech = startSpeech(m.text, m.options);
+      jobs.set(m.id, job);
+      queue.push(job);
+      pump();
+      break;
+    }
+    case 'push':
+    case 'end': {
+      const job = jobs.get(m.id);
+      if (!job || job.cancelled) break;
+      if (m.type === 'push') job.speech.push(m.text);
+      else job.speech.end();
+      pump();
+      break;
+    }
+    case 'cancel': {
+      const ids = m.id === undefined ? [...jobs.keys()] : [m.id];
+      for (const id of ids) {
+        const job = jobs.get(id);
+        if (!job) continue;
+        job.cancelled = true;
+        job.speech?.cancel();
+        if (!pumping || queue[0] !== job) drop(job);
+      }
+      break;
+    }
+    case 'synthesize': {
+      const r = synthesize(m.text, m.options);
+      post({ type: 'pcm', req: m.req, samples: r.samples, events: r.events, ms: r.ms }, [r.samples.buffer]);
+      break;
+    }
+    case 'phonemize':
+      post({ type: 'ipa', req: m.req, ipa: phonemize(m.text) });
+      break;
+  }
+}
+
+self.onmessage = async (e) => {
+  const m = e.data;
+  try {
+    await handle(m);
+  } catch (err) {
+    const f = failure(err);
+    post({ type: f.fatal ? 'fatal' : 'error', req: m.req, id: m.id, message: f.message });
+  }
+};
