@@ -25,10 +25,9 @@ VOICE_JSON = "en_US-joe-medium.onnx.json"
 
 
 def voice_map() -> dict:
-    for base in [ROOT / "models" / "voices", Path("/work/main/models/voices")]:
-        p = base / VOICE_JSON
-        if p.is_file():
-            return json.loads(p.read_text(encoding="utf-8"))["phoneme_id_map"]
+    p = ROOT / "models" / "voices" / VOICE_JSON
+    if p.is_file():
+        return json.loads(p.read_text(encoding="utf-8"))["phoneme_id_map"]
     sys.exit(f"{VOICE_JSON} not found: run `python3 models/fetch.py` (or `just voice`)")
 
 
