@@ -91,6 +91,8 @@ test: setup
 bench: setup
     ./target/release/parla bench --ort
     python3 tests/bench/g2p_agreement.py
+    ./target/release/parla bench-serve
+    cd tests/web && node bench.mjs
 
 # Intelligibility (issue 3): Whisper-base WER of Parla next to piper-tts (args: --sentences, --limit, --check, ...).
 intelligibility *ARGS: setup

@@ -265,6 +265,14 @@ async fn catalog_health_metrics_and_static_files() {
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["cross-origin-opener-policy"], "same-origin");
     assert_eq!(page.headers()["cross-origin-embedder-policy"], "require-corp");
+    // The demo page (a redirect from `/`) and the voice files the browser package loads.
+    let demo = c.get(format!("{}/", s.base)).send().await.unwrap();
+    assert!(demo.url().path().starts_with("/demo/"), "{}", demo.url());
+    assert!(demo.text().await.unwrap().contains("id=\"speak\""));
+    let json = c.get(format!("{}/voices/en_US-joe-medium.onnx.json", s.base)).send().await.unwrap();
+    assert_eq!(json.status(), 200);
+    assert_eq!(json.headers()["cross-origin-embedder-policy"], "require-corp");
+    assert!(json.json::<Value>().await.unwrap()["phoneme_id_map"].is_object());
     let missing = c.get(format!("{}/no-such-file.js", s.base)).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     assert_eq!(missing.headers()["cross-origin-embedder-policy"], "require-corp");

@@ -110,8 +110,9 @@ pub async fn reached(rx: &mut watch::Receiver<Phase>, at: Phase) {
     let _ = rx.wait_for(|p| rank(*p) >= rank(at)).await;
 }
 
-/// The routes.
-pub fn router(app: Arc<App>, www: PathBuf, max_body: usize) -> Router {
+/// The routes: the API, health and metrics, the voices' files under `/voices/` (for the
+/// browser package, which runs them itself), and `www/` at `/` (the demo page at `/demo/`).
+pub fn router(app: Arc<App>, www: PathBuf, voices: PathBuf, max_body: usize) -> Router {
     let api = Router::new()
         .route("/v1/audio/speech", post(speech::speech))
         .route("/v1/stream", get(ws::upgrade))
@@ -121,8 +122,12 @@ pub fn router(app: Arc<App>, www: PathBuf, max_body: usize) -> Router {
     let index = www.join("index.html");
     let missing = move |uri: axum::http::Uri| placeholder(index.clone(), uri);
     let files = ServeDir::new(&www).fallback(missing.into_service());
-    Router::new()
-        .merge(api)
+    let mut routes = Router::new().merge(api);
+    if www.join("demo/index.html").is_file() && !www.join("index.html").is_file() {
+        routes = routes.route("/", get(|| async { axum::response::Redirect::temporary("/demo/") }));
+    }
+    routes
+        .nest_service("/voices", ServeDir::new(voices))
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(health::metrics))
@@ -229,7 +234,7 @@ async fn serve(args: &ServeArgs) -> Result<(), HostError> {
     tracing::info!(%local, voices = %voices_dir.display(), count = registry.all().len(), workers, engine = ?args.engine, "serving");
 
     let www = find_dir(args.www.as_deref(), "www");
-    let router = router(app.clone(), www, args.max_body_bytes);
+    let router = router(app.clone(), www, voices_dir.clone(), args.max_body_bytes);
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
         // A modest send buffer (the kernel's default grows to megabytes): a client that reads
