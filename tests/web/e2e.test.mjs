@@ -12,11 +12,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, ROOT } from './serve.mjs';
 import { launch, openDemo } from './browser.mjs';
+import { startParlaServe } from './parla_serve.mjs';
 
 const SENTENCE = 'Hello there. This is Parla, speaking in a browser.';
 const LONG = 'This is a long sentence that keeps on going, so that there is plenty of audio still to come when it is cancelled, and it goes on for quite a while longer after that.';
 
-let isolated, plain, browser, context;
+let isolated, plain, parla, browser, context;
 
 before(async () => {
   for (const f of ['www/pkg/parla_web_bg.wasm', 'models/voices/en_US-joe-medium.onnx']) {
@@ -24,6 +25,7 @@ before(async () => {
   }
   isolated = await startServer({ isolate: true });
   plain = await startServer({ isolate: false });
+  parla = await startParlaServe();
   browser = await launch();
   context = await browser.newContext();
 });
@@ -32,6 +34,7 @@ after(async () => {
   await browser?.close();
   await isolated?.close();
   await plain?.close();
+  await parla?.close();
 });
 
 /** Speaks `text` in the page through the demo's tts; returns what the handle reported. */
@@ -195,5 +198,26 @@ test('the server engine plays a WebSocket /v1/stream (stand-in server)', async (
   assert.ok(r.result.peak > 0.1 && r.result.peak < 0.5, `peak ${r.result.peak}`);
   assert.ok(r.result.rendered > 0.9 * 44100, `rendered ${r.result.rendered}`);
   assert.deepEqual(r.boundaries.map((b) => [b.name, b.text]), [['sentence', 'One two three four.']]);
+  await page.close();
+});
+
+test('parla serve serves the demo, which speaks through the worklet', async () => {
+  const page = await openDemo(context, `${parla.url}/`);
+  assert.equal(await page.evaluate(() => window.parlaDemo.error), null, page.logs.join('\n'));
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'parla serve sends COOP/COEP');
+  const r = await speakInPage(page, SENTENCE);
+  assert.equal(r.metrics.engine, 'wasm');
+  assert.ok(r.started);
+  assert.ok(r.result.peak > 0.05, `peak ${r.result.peak}`);
+  await page.close();
+});
+
+test('the server engine speaks through parla serve\'s real WebSocket /v1/stream', async () => {
+  const page = await openDemo(context, `${parla.url}/demo/?engine=server`);
+  assert.equal(await page.evaluate(() => window.parlaDemo.error), null, page.logs.join('\n'));
+  const r = await speakInPage(page, 'One two three four.');
+  assert.equal(r.metrics.engine, 'server');
+  assert.ok(r.started);
+  assert.ok(r.result.peak > 0.05, `peak ${r.result.peak}`);
   await page.close();
 });
