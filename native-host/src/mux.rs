@@ -207,6 +207,8 @@ pub struct Listener {
     reader: FrameReader,
     capacity: usize,
     needed_frames: usize,
+    /// One frame's scratch, allocated once per stream.
+    frame: Vec<f32>,
     shared: Arc<Shared>,
 }
 
@@ -278,7 +280,7 @@ impl Mux {
                 finished: false,
             },
         );
-        Ok(Listener { id, reader, capacity, needed_frames, shared: sh.clone() })
+        Ok(Listener { id, reader, capacity, needed_frames, frame: vec![0.0; frame_len], shared: sh.clone() })
     }
 
     /// Adds text to a stream (any piece: a token, a sentence, a book); `end` marks its last piece.
@@ -371,7 +373,6 @@ impl Listener {
     /// Appends every ready frame to `out`, waiting up to `wait` for at least one.
     pub fn read(&mut self, out: &mut Vec<f32>, wait: Duration) -> Read {
         let give_up = Instant::now() + wait;
-        let mut frame = vec![0f32; self.reader.frame_len()];
         let mut st = self.shared.lock();
         loop {
             if st.sched.state(self.id).is_none_or(|s| s.stopped.is_some()) {
@@ -379,8 +380,8 @@ impl Listener {
                 return Read::End;
             }
             let mut n = 0;
-            while self.reader.read_frame(&mut frame) {
-                out.extend_from_slice(&frame);
+            while self.reader.read_frame(&mut self.frame) {
+                out.extend_from_slice(&self.frame);
                 n += 1;
             }
             if n > 0 {
