@@ -13,6 +13,7 @@ use parla_core::phonemes::PhonemeIds;
 use parla_core::regulate::Latent;
 
 use crate::engine::wasm::{WasmEngine, WasmRuntime};
+use crate::engine::EngineKind;
 use crate::error::HostError;
 
 /// An encoded utterance.
@@ -36,6 +37,14 @@ pub trait Backend: Send + Sync {
     fn encode(&self, ipa: &str, ids: &PhonemeIds, request: &Request) -> Result<Encoded, HostError>;
     /// Decodes `window` of `latent`; returns the samples of its kept frames.
     fn decode(&self, latent: &Latent, window: Window, request: &Request) -> Result<Vec<f32>, HostError>;
+}
+
+/// Loads a voice into the engine `kind` (`instances` guest instances for wasm: one per worker).
+pub fn open(kind: EngineKind, onnx: &[u8], json: &[u8], chunking: Chunking, instances: usize) -> Result<Arc<dyn Backend>, HostError> {
+    Ok(match kind {
+        EngineKind::Native => Arc::new(NativeBackend::load(onnx, json, chunking)?),
+        EngineKind::Wasm => Arc::new(WasmBackend::load(onnx, json, chunking, instances)?),
+    })
 }
 
 /// The core compiled for this machine: one voice shared by every worker.

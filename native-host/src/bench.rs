@@ -12,6 +12,7 @@ use parla_core::phonemes::PhonemeIds;
 use crate::cli::BenchArgs;
 use crate::engine::{self, Engine, EngineKind, Request};
 use crate::error::HostError;
+use crate::mux::Mux;
 use crate::say;
 use crate::voice_files;
 
@@ -147,15 +148,15 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Time to first audio of the streaming path (text pushed → first 10 ms frame handed out), in
-/// ms: p50 and p95 over `runs` after a warm-up, with the text pushed whole and at `tokens_per_s`
+/// Time to first audio of the streaming path (text pushed → first 10 ms frame ready), in ms:
+/// p50 and p95 over `runs` after a warm-up, with the text pushed whole and at `tokens_per_s`
 /// (measured from the first token).
-pub fn ttfa(engine: &mut dyn Engine, request: &Request, runs: usize, tokens_per_s: f64) -> Result<[f64; 4], HostError> {
-    let front = &parla_core::front::ENGLISH;
+pub fn ttfa(mux: &Mux, request: &Request, runs: usize, tokens_per_s: f64) -> Result<[f64; 4], HostError> {
     let mut whole = Vec::new();
     let mut tokens = Vec::new();
+    let settings = say::settings(*request, Default::default());
     for i in 0..=runs.max(2) {
-        let t = crate::stream::speak(engine, [FIRST_CLAUSE], request, front, Default::default(), |_| Ok(()))?;
+        let t = crate::stream::speak(mux, [FIRST_CLAUSE], settings, |_| Ok(()))?;
         let gap = std::time::Duration::from_secs_f64(1.0 / tokens_per_s);
         let pieces = FIRST_CLAUSE.split_inclusive(' ').enumerate().map(|(k, w)| {
             if k > 0 {
@@ -163,10 +164,10 @@ pub fn ttfa(engine: &mut dyn Engine, request: &Request, runs: usize, tokens_per_
             }
             w
         });
-        let u = crate::stream::speak(engine, pieces, request, front, Default::default(), |_| Ok(()))?;
+        let u = crate::stream::speak(mux, pieces, settings, |_| Ok(()))?;
         if i > 0 {
-            whole.push(t.first_audio.unwrap_or_default().as_secs_f64() * 1e3);
-            tokens.push(u.first_audio.unwrap_or_default().as_secs_f64() * 1e3);
+            whole.push(t.times.first_audio.unwrap_or_default().as_secs_f64() * 1e3);
+            tokens.push(u.times.first_audio.unwrap_or_default().as_secs_f64() * 1e3);
         }
     }
     Ok([percentile(&mut whole, 0.5), percentile(&mut whole, 0.95), percentile(&mut tokens, 0.5), percentile(&mut tokens, 0.95)])
@@ -230,10 +231,10 @@ pub fn run(args: &BenchArgs) -> Result<(), HostError> {
     // Time to first audio, with a small first decoder chunk.
     let ttfa_chunking = Chunking { first: 16, ..c };
     for &kind in &args.engines {
-        let mut engine = engine::open(kind, onnx.clone(), config.clone(), ttfa_chunking)?;
+        let mux = say::single_stream(crate::backend::open(kind, &onnx, &config, ttfa_chunking, 1)?);
         let mut request = say::request(&args.synth, VoiceConfig::from_json(&config)?.scales);
         request.chunking = ttfa_chunking;
-        let [p50, p95, t50, t95] = ttfa(engine.as_mut(), &request, args.runs.max(5), 20.0)?;
+        let [p50, p95, t50, t95] = ttfa(&mux, &request, args.runs.max(5), 20.0)?;
         println!(
             "ttfa {:<7} clause pushed whole: p50 {p50:.0} ms, p95 {p95:.0} ms (target p95 <= 50); at 20 tokens/s from the first token: p50 {t50:.0} ms, p95 {t95:.0} ms",
             format!("{kind:?}").to_lowercase()

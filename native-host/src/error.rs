@@ -33,6 +33,9 @@ pub enum HostError {
     /// The wasm guest trapped (a bug or a resource limit in the guest): its instance is unusable.
     #[error("wasm engine trapped: {0}")]
     Trap(String),
+    /// Synthesis of a stream stopped part-way: a step failed, or its deadline passed.
+    #[error("synthesis stopped: {0}")]
+    Stopped(String),
     /// The caller stopped the stream (a client went away or asked to cancel).
     #[error("cancelled")]
     Cancelled,

@@ -331,6 +331,11 @@ impl Mux {
         Ok(())
     }
 
+    /// Output sample rate in Hz.
+    pub fn sample_rate(&self) -> u32 {
+        self.shared.backend.sample_rate()
+    }
+
     /// Steps run so far (encoder and decoder steps of every stream).
     pub fn steps_run(&self) -> u64 {
         self.shared.steps.load(Ordering::Relaxed)

@@ -9,6 +9,8 @@ use parla_core::segment::Policy;
 
 use crate::cli::{SayArgs, SynthArgs};
 use crate::engine::{self, Engine};
+use crate::mux::{Mux, MuxConfig, StreamSettings};
+use crate::stream::Spoken;
 use crate::error::HostError;
 use crate::voice_files;
 use crate::wav;
@@ -16,11 +18,35 @@ use crate::wav;
 /// Reads the voice named by the arguments once, checks the request they ask for against its
 /// config, and loads it into the chosen engine.
 pub fn prepare(args: &SynthArgs) -> Result<(Box<dyn Engine>, Request), HostError> {
+    let (onnx, config, request) = read_voice(args)?;
+    Ok((engine::open(args.engine, onnx, config, chunking(args))?, request))
+}
+
+/// Like [`prepare`], but a one-stream-at-a-time [`Mux`] over the chosen engine: the path every
+/// text request takes (segmenter, front end, encoder, decoder chunks, frames).
+pub fn prepare_mux(args: &SynthArgs) -> Result<(Mux, Request), HostError> {
+    let (onnx, config, request) = read_voice(args)?;
+    let backend = crate::backend::open(args.engine, &onnx, &config, chunking(args), 1)?;
+    Ok((single_stream(backend), request))
+}
+
+/// The voice's model and config bytes, and the checked request the arguments ask for.
+fn read_voice(args: &SynthArgs) -> Result<(Vec<u8>, Vec<u8>, Request), HostError> {
     let files = voice_files::resolve(args.voice.as_deref())?;
     let (onnx, config) = files.read()?;
     let request = request(args, parla_core::config::VoiceConfig::from_json(&config)?.scales);
     request.scales.validate()?;
-    Ok((engine::open(args.engine, onnx, config, chunking(args))?, request))
+    Ok((onnx, config, request))
+}
+
+/// A mux for one stream at a time on one worker.
+pub fn single_stream(backend: std::sync::Arc<dyn crate::backend::Backend>) -> Mux {
+    Mux::new(backend, parla_core::front::ENGLISH, MuxConfig { workers: 1, max_streams: 1, ring_frames: 300 })
+}
+
+/// Settings of a stream that runs to its end, however long.
+pub fn settings(request: Request, policy: Policy) -> StreamSettings {
+    StreamSettings { request, timeout: None, policy }
 }
 
 /// The chunking the arguments ask for.
@@ -65,9 +91,9 @@ fn read_text(args: &SayArgs) -> Result<String, HostError> {
 }
 
 /// All the audio of `text`, through the streaming path.
-fn synthesize(engine: &mut dyn Engine, request: &Request, text: &str) -> Result<(Vec<f32>, crate::stream::StageTimes), HostError> {
+fn synthesize(mux: &Mux, request: &Request, text: &str) -> Result<(Vec<f32>, Spoken), HostError> {
     let mut audio = Vec::new();
-    let times = crate::stream::speak(engine, [text], request, &parla_core::front::ENGLISH, Policy::whole_text(), |f| {
+    let times = crate::stream::speak(mux, [text], settings(*request, Policy::whole_text()), |f| {
         audio.extend_from_slice(f);
         Ok(())
     })?;
@@ -88,13 +114,13 @@ fn write_whole_wav(out: &mut dyn Write, sample_rate: u32, audio: &[f32]) -> Resu
 /// with the voice loaded once (for benchmarks over many sentences).
 fn say_lines(args: &SayArgs, dir: &Path) -> Result<(), HostError> {
     let text = read_text(args)?;
-    let (mut engine, request) = prepare(&args.synth)?;
+    let (mux, request) = prepare_mux(&args.synth)?;
     std::fs::create_dir_all(dir).map_err(HostError::io(dir))?;
     for (i, line) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
         let path = dir.join(format!("{:04}.wav", i + 1));
-        let (audio, _) = synthesize(engine.as_mut(), &request, line)?;
+        let (audio, _) = synthesize(&mux, &request, line)?;
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(HostError::io(&path))?);
-        write_whole_wav(&mut file, engine.sample_rate(), &audio)?;
+        write_whole_wav(&mut file, mux.sample_rate(), &audio)?;
     }
     Ok(())
 }
@@ -103,12 +129,12 @@ fn say_lines(args: &SayArgs, dir: &Path) -> Result<(), HostError> {
 /// works); the WAV is written once its length is known.
 fn say_text(args: &SayArgs) -> Result<(), HostError> {
     let text = read_text(args)?;
-    let (mut engine, request) = prepare(&args.synth)?;
-    let (audio, times) = synthesize(engine.as_mut(), &request, &text)?;
+    let (mux, request) = prepare_mux(&args.synth)?;
+    let (audio, times) = synthesize(&mux, &request, &text)?;
     let (mut out, path) = output(args)?;
-    write_whole_wav(&mut out, engine.sample_rate(), &audio)?;
+    write_whole_wav(&mut out, mux.sample_rate(), &audio)?;
     if let Some(p) = path {
-        eprintln!("parla: wrote {} ({:.2} s)", p.display(), audio.len() as f64 / engine.sample_rate() as f64);
+        eprintln!("parla: wrote {} ({:.2} s)", p.display(), audio.len() as f64 / mux.sample_rate() as f64);
     }
     if args.timings {
         eprintln!("{}", times.to_json());
@@ -159,24 +185,21 @@ fn output(args: &SayArgs) -> Result<(Box<dyn Write>, Option<PathBuf>), HostError
 
 /// `parla say --stream`: text from the argument or, piece by piece, from stdin.
 fn run_stream(args: &SayArgs) -> Result<(), HostError> {
-    let (mut engine, request) = prepare(&args.synth)?;
+    let (mux, request) = prepare_mux(&args.synth)?;
     let (mut out, path) = output(args)?;
-    wav::write_header(&mut out, engine.sample_rate(), None).map_err(HostError::Output)?;
+    wav::write_header(&mut out, mux.sample_rate(), None).map_err(HostError::Output)?;
     let mut bytes = Vec::new();
     let sink = |frames: &[f32]| {
         wav::pcm16(frames, &mut bytes);
         out.write_all(&bytes).and_then(|_| out.flush()).map_err(HostError::Output)
     };
-    let front = &parla_core::front::ENGLISH;
+    let settings = settings(request, Policy::default());
     let times = match &args.text {
-        Some(t) => crate::stream::speak(engine.as_mut(), [t.as_str()], &request, front, Policy::default(), sink)?,
-        None => {
-            let pieces = crate::stream::Utf8Pieces::new(std::io::stdin().lock());
-            crate::stream::speak(engine.as_mut(), pieces, &request, front, Policy::default(), sink)?
-        }
+        Some(t) => crate::stream::speak(&mux, [t.as_str()], settings, sink)?,
+        None => crate::stream::speak(&mux, crate::stream::Utf8Pieces::new(std::io::stdin()), settings, sink)?,
     };
     if let Some(p) = path {
-        eprintln!("parla: wrote {} ({:.2} s, streamed)", p.display(), times.samples as f64 / engine.sample_rate() as f64);
+        eprintln!("parla: wrote {} ({:.2} s, streamed)", p.display(), times.samples as f64 / mux.sample_rate() as f64);
     }
     if args.timings {
         eprintln!("{}", times.to_json());

@@ -1,186 +1,131 @@
-//! The streaming path, driven synchronously: text pieces → L1 segmenter → G2P → encoder →
-//! decoder chunks → L3 frames → sink, with per-stage timing. Each segment starts speaking as
-//! soon as its end is certain; the first decoder chunk of each segment is small.
+//! One stream through the multiplexer, driven from the calling thread: text pieces go in as
+//! they arrive (from a second thread, so a slow source never stalls the audio), 10 ms frames
+//! come out to a sink under the seed design's flush rule (≥ 3 frames ready, or 20 ms with
+//! nothing new). `parla say`, `parla bench` and the server all synthesize through [`Mux`], so
+//! there is one pipeline: segment → front end → encoder → decoder chunks → frames.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use parla_core::frames::{self, FlushPolicy, Flusher};
-use parla_core::front::FrontEnd;
-use parla_core::segment::{Policy, Segment, Segmenter};
+use parla_core::frames::{FlushPolicy, Flusher};
+use parla_core::sched::Stop;
 
-use crate::engine::{Engine, Request};
 use crate::error::HostError;
+use crate::mux::{Event, Mux, Read, StreamSettings, StreamTimes};
 
-/// Where time went, summed over a stream.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StageTimes {
-    /// Segmenting text.
-    pub segment: Duration,
-    /// Text normalisation (numbers, abbreviations, symbols → words).
-    pub normalize: Duration,
-    /// Grapheme-to-phoneme.
-    pub g2p: Duration,
-    /// Encoder and length regulation.
-    pub encoder: Duration,
-    /// Decoder chunks.
-    pub decoder: Duration,
-    /// Framing and handing audio to the sink.
-    pub buffering: Duration,
-    /// From the first text to the first frame handed to the sink.
-    pub first_audio: Option<Duration>,
+/// What a stream produced, and where its time went.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Spoken {
+    /// Per-stage times, and when the first audio was ready.
+    pub times: StreamTimes,
     /// Samples handed to the sink.
     pub samples: usize,
     /// Text segments spoken.
     pub segments: usize,
 }
 
-impl StageTimes {
+impl Spoken {
     /// One line of JSON, in milliseconds.
     pub fn to_json(&self) -> String {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let t = &self.times;
         format!(
-            "{{\"segment_ms\":{:.2},\"normalize_ms\":{:.2},\"g2p_ms\":{:.2},\"encoder_ms\":{:.2},\"decoder_ms\":{:.2},\"buffering_ms\":{:.2},\"first_audio_ms\":{},\"samples\":{},\"segments\":{}}}",
-            ms(self.segment),
-            ms(self.normalize),
-            ms(self.g2p),
-            ms(self.encoder),
-            ms(self.decoder),
-            ms(self.buffering),
-            self.first_audio.map_or("null".into(), |d| format!("{:.2}", ms(d))),
+            "{{\"normalize_ms\":{:.2},\"g2p_ms\":{:.2},\"encoder_ms\":{:.2},\"decoder_ms\":{:.2},\"first_audio_ms\":{},\"samples\":{},\"segments\":{}}}",
+            ms(t.normalize),
+            ms(t.g2p),
+            ms(t.encoder),
+            ms(t.decoder),
+            t.first_audio.map_or("null".into(), |d| format!("{:.2}", ms(d))),
             self.samples,
             self.segments
         )
     }
 }
 
-/// Speaks text that arrives in pieces, cut into segments by `policy`. `sink` receives 10 ms
-/// frames (flushed by the seed design's rule); it may fail (a closed pipe), which ends the stream
-/// with that error.
+/// Speaks text that arrives in `pieces` as one stream of `mux`. `sink` receives the audio in
+/// batches of whole 10 ms frames; if it fails (a closed pipe, say), the stream is cancelled and
+/// that error returned.
 pub fn speak<I, S>(
-    engine: &mut dyn Engine,
+    mux: &Mux,
     pieces: I,
-    request: &Request,
-    front: &FrontEnd,
-    policy: Policy,
+    settings: StreamSettings,
     mut sink: impl FnMut(&[f32]) -> Result<(), HostError>,
-) -> Result<StageTimes, HostError>
+) -> Result<Spoken, HostError>
 where
-    I: IntoIterator<Item = S>,
+    I: IntoIterator<Item = S> + Send,
     S: AsRef<str>,
 {
-    let started = Instant::now();
-    let mut times = StageTimes::default();
-    let mut segmenter = Segmenter::new(policy);
-    let (mut writer, mut reader) = frames::ring(engine.sample_rate(), 64);
-    let mut flusher = Flusher::new(FlushPolicy::default());
-    let frame_len = writer.frame_len();
-    let mut frame = vec![0f32; frame_len];
-    let mut out = Vec::with_capacity(frame_len * 64);
-    let mut chunk = Vec::new();
-    let mut segments = Vec::new();
-
-    // Moves every flushable frame from the ring to the sink.
-    let mut drain = |reader: &mut frames::FrameReader,
-                     flusher: &Flusher,
-                     ended: bool,
-                     times: &mut StageTimes|
-     -> Result<(), HostError> {
-        let now = started.elapsed().as_millis() as u64;
-        if !flusher.should_flush(reader.ready_frames(), now, ended) {
-            return Ok(());
-        }
-        out.clear();
-        while reader.read_frame(&mut frame) {
-            out.extend_from_slice(&frame);
-        }
-        if !out.is_empty() {
-            times.first_audio.get_or_insert_with(|| started.elapsed());
-            times.samples += out.len();
-            sink(&out)?;
-        }
-        Ok(())
-    };
-
-    let mut pieces = pieces.into_iter();
-    let mut ended = false;
-    while !ended {
-        let t = Instant::now();
-        match pieces.next() {
-            Some(p) => segmenter.push(p.as_ref(), &mut segments),
-            None => {
-                segmenter.flush(&mut segments);
-                ended = true;
-            }
-        }
-        times.segment += t.elapsed();
-        for segment in segments.drain(..) {
-            match segment {
-                Segment::Break { millis } => {
-                    let silence = vec![0f32; engine.sample_rate() as usize * millis as usize / 1000];
-                    feed(&mut writer, &mut reader, &silence, &mut flusher, &started, &mut times, &mut drain)?;
-                }
-                Segment::Text { text, rate, .. } => {
-                    let t = Instant::now();
-                    let words = front.normalized(&text);
-                    times.normalize += t.elapsed();
-                    let t = Instant::now();
-                    let ipa = (front.phonemize)(&words);
-                    times.g2p += t.elapsed();
-                    let mut req = *request;
-                    req.scales.length_scale = (req.scales.length_scale / rate).clamp(0.05, 20.0);
-                    let t = Instant::now();
-                    match engine.start(&ipa, &req) {
-                        Ok(_) => {}
-                        // A segment with nothing speakable (symbols only) is skipped, not fatal.
-                        Err(HostError::Core(parla_core::Error::Empty)) => continue,
-                        Err(e) => return Err(e),
+    let mut listener = mux.open(settings)?;
+    let handle = listener.handle();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let feeder = scope.spawn(|| {
+            let fed = (|| {
+                for piece in pieces {
+                    if stop.load(Ordering::Relaxed) {
+                        return Ok(());
                     }
-                    times.encoder += t.elapsed();
-                    times.segments += 1;
-                    loop {
-                        let t = Instant::now();
-                        let more = engine.next_chunk(&mut chunk)?;
-                        times.decoder += t.elapsed();
-                        if !more {
-                            break;
-                        }
-                        feed(&mut writer, &mut reader, &chunk, &mut flusher, &started, &mut times, &mut drain)?;
-                    }
+                    mux.push(handle, piece.as_ref(), false)?;
                 }
+                mux.push(handle, "", true)
+            })();
+            if fed.is_err() {
+                // The listener would otherwise wait for text that never comes.
+                let _ = mux.cancel(handle);
             }
+            fed
+        });
+        let played = play(&mut listener, &mut sink);
+        if played.is_err() {
+            stop.store(true, Ordering::Relaxed);
+            let _ = mux.cancel(handle);
         }
-    }
-    let t = Instant::now();
-    while !writer.finish() {
-        drain(&mut reader, &flusher, true, &mut times)?;
-    }
-    drain(&mut reader, &flusher, true, &mut times)?;
-    times.buffering += t.elapsed();
-    Ok(times)
+        let fed = feeder.join().unwrap_or(Err(HostError::Stopped("the text reader panicked".into())));
+        let spoken = played?;
+        fed?;
+        Ok(spoken)
+    })
 }
 
-/// Pushes samples into the ring, handing frames to the sink whenever the ring fills up or the
-/// flush rule says so.
-fn feed(
-    writer: &mut frames::FrameWriter,
-    reader: &mut frames::FrameReader,
-    samples: &[f32],
-    flusher: &mut Flusher,
-    started: &Instant,
-    times: &mut StageTimes,
-    drain: &mut impl FnMut(&mut frames::FrameReader, &Flusher, bool, &mut StageTimes) -> Result<(), HostError>,
-) -> Result<(), HostError> {
-    let t = Instant::now();
-    let mut taken = 0;
-    while taken < samples.len() {
-        let n = writer.write(&samples[taken..]);
-        taken += n;
-        flusher.frames_arrived(started.elapsed().as_millis() as u64);
-        // A full ring: hand everything over (the sink is the consumer here).
-        drain(reader, flusher, n == 0, times)?;
+/// Reads the listener to its end, handing frames to `sink` by the flush rule.
+fn play(listener: &mut crate::mux::Listener, sink: &mut impl FnMut(&[f32]) -> Result<(), HostError>) -> Result<Spoken, HostError> {
+    let started = Instant::now();
+    let now = || started.elapsed().as_millis() as u64;
+    let frame_len = listener.frame_len();
+    let mut flusher = Flusher::new(FlushPolicy::default());
+    let mut batch = Vec::new();
+    let mut spoken = Spoken::default();
+    let mut stopped = None;
+    loop {
+        let read = listener.read(&mut batch, Duration::from_millis(5));
+        if let Read::Frames(_) = read {
+            flusher.frames_arrived(now());
+        }
+        for event in listener.events() {
+            match event {
+                Event::Segment { .. } => spoken.segments += 1,
+                Event::Stopped { reason: Stop::Cancelled, .. } => stopped = Some(HostError::Cancelled),
+                Event::Stopped { reason: Stop::Expired, .. } => stopped = Some(HostError::Stopped("its deadline passed".into())),
+                Event::Stopped { reason: Stop::Failed, message } => {
+                    stopped = Some(HostError::Stopped(message.unwrap_or_else(|| "a step failed".into())))
+                }
+                _ => {}
+            }
+        }
+        let ended = read == Read::End;
+        if !batch.is_empty() && flusher.should_flush(batch.len() / frame_len, now(), ended) {
+            spoken.samples += batch.len();
+            sink(&batch)?;
+            batch.clear();
+        }
+        if ended {
+            spoken.times = listener.times();
+            return match stopped {
+                Some(e) => Err(e),
+                None => Ok(spoken),
+            };
+        }
     }
-    times.buffering += t.elapsed();
-    Ok(())
 }
 
 /// Reads a byte stream (stdin) as UTF-8 text pieces as they arrive, never splitting a character.

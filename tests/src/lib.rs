@@ -111,3 +111,35 @@ pub const SENTENCES: &[&str] = &[
     "pˈɑːɹlə spˈiːks ˈɔflaɪn, ɹˈaɪt wˌɛɹ ðə lˈɪsənɚɹ ɪz.",
     "wˌʌt tˈaɪm ɪz ɪt ɪn tˈoʊkjoʊ ɹˈaɪt nˈaʊ?",
 ];
+
+/// One-shot synthesis, the reference streaming is measured against: `text` cut by `policy`
+/// all at once, each segment encoded and decoded whole (no chunks, no multiplexer), breaks as
+/// silence, the end padded to a whole 10 ms frame as a stream's end is.
+pub fn one_shot(voice: &Arc<Voice>, text: &str, request: &parla_core::infer::Request, policy: parla_core::segment::Policy) -> Vec<f32> {
+    use parla_core::segment::{Segment, Segmenter};
+    let front = parla_core::front::ENGLISH;
+    let mut segmenter = Segmenter::new(policy);
+    let mut segments = Vec::new();
+    segmenter.push(text, &mut segments);
+    segmenter.flush(&mut segments);
+    let mut audio = Vec::new();
+    for segment in segments {
+        match segment {
+            Segment::Break { millis } => audio.resize(audio.len() + voice.sample_rate() as usize * millis as usize / 1000, 0.0),
+            Segment::Text { text, rate, .. } => {
+                let ipa = (front.phonemize)(&front.normalized(&text));
+                let ids = match parla_core::phonemes::PhonemeIds::from_ipa(voice.config(), &ipa) {
+                    Ok(ids) => ids,
+                    Err(parla_core::Error::Empty) => continue,
+                    Err(e) => panic!("{text:?}: {e}"),
+                };
+                let mut request = *request;
+                request.scales.length_scale = (request.scales.length_scale / rate).clamp(0.05, 20.0);
+                audio.extend(voice.synthesize(&ids, &request).unwrap().decode_whole().unwrap());
+            }
+        }
+    }
+    let frame = parla_core::frames::frame_len(voice.sample_rate());
+    audio.resize(audio.len().div_ceil(frame) * frame, 0.0);
+    audio
+}

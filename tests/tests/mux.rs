@@ -7,8 +7,6 @@ use std::time::{Duration, Instant};
 
 use parla_core::chunk::Chunking;
 use parla_core::infer::{LoadOptions, Request, Voice};
-use parla_host::engine::native::NativeEngine;
-use parla_host::engine::Engine;
 use parla_host::mux::{Event, Listener, Mux, MuxConfig, Read, StreamSettings};
 use parla_tests::*;
 
@@ -45,19 +43,9 @@ fn drain(l: &mut Listener) -> (Vec<f32>, Vec<Event>) {
     (audio, events)
 }
 
-/// The single-stream path's output for the same text and seed.
+/// One-shot output for the same text and seed (each segment decoded whole).
 fn reference(seed: u64) -> Vec<f32> {
-    let (onnx, json) = default_voice_bytes();
-    let mut engine = NativeEngine::load(&onnx, &json, CHUNKING).unwrap();
-    let mut audio = Vec::new();
-    let request = settings(seed).request;
-    parla_host::stream::speak(&mut engine, [TEXT], &request, &parla_core::front::ENGLISH, Default::default(), |f| {
-        audio.extend_from_slice(f);
-        Ok(())
-    })
-    .unwrap();
-    assert_eq!(engine.sample_rate(), 22050);
-    audio
+    one_shot(&voice(), TEXT, &settings(seed).request, Default::default())
 }
 
 /// Serialises this file's tests.
@@ -93,7 +81,7 @@ fn concurrent_streams_each_sound_as_if_alone() {
     for (i, (audio, events)) in outputs.iter().enumerate() {
         let want = &expected[i % 2];
         let snr = snr_db(want, audio);
-        eprintln!("stream {i}: {:.2} s, {snr:.1} dB against the single-stream path", audio.len() as f64 / 22050.0);
+        eprintln!("stream {i}: {:.2} s, {snr:.1} dB against one-shot synthesis", audio.len() as f64 / 22050.0);
         assert!(snr >= 40.0, "stream {i}: {snr:.1} dB");
         // Events: segments in order, words inside the audio and in order, Done last with the length.
         let mut last_sample = 0;
@@ -253,7 +241,7 @@ fn the_wasm_backend_multiplexes_streams_and_survives_a_trap() {
     });
     for (i, (audio, events)) in outputs.iter().enumerate() {
         let snr = snr_db(&expected, audio);
-        eprintln!("wasm stream {i}: {snr:.1} dB against the native single-stream path");
+        eprintln!("wasm stream {i}: {snr:.1} dB against native one-shot synthesis");
         assert!(snr >= 40.0, "stream {i}: {snr:.1} dB");
         assert!(matches!(events.last(), Some(Event::Done { .. })), "{:?}", events.last());
     }
