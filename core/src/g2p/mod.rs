@@ -51,7 +51,7 @@ const FUNCTION: &[(&str, &str)] = &[
     ("goes", "ɡoʊz"), ("going", "ɡˌoʊɪŋ"), ("went", "wɛnt"), ("getting", "ɡˌɛɾɪŋ"),
     ("put", "pˌʊt"), ("become", "bɪkˌʌm"), ("becomes", "bɪkˌʌmz"), ("though", "ðˌoʊ"),
     ("although", "ɔːlðˈoʊ"), ("already", "ɔːlɹˌɛdi"), ("within", "wɪðˌɪn"),
-    ("however", "haʊˈɛvɚ"), ("maybe", "mˈeɪbiː"), ("someone", "sˈʌmwʌn"), ("that's", "ðæts"), ("they've", "ðeɪv"), ("we've", "wiːv"), ("you've", "juːv"),
+    ("however", "haʊˈɛvɚ"), ("because", "bɪkˈʌz"), ("maybe", "mˈeɪbiː"), ("someone", "sˈʌmwʌn"), ("that's", "ðæts"), ("they've", "ðeɪv"), ("we've", "wiːv"), ("you've", "juːv"),
 ];
 
 /// Words espeak writes joined to a following "the": their form before it.
@@ -201,7 +201,13 @@ pub fn english_ipa(text: &str) -> String {
 
     // Context rules, left to right; `glue[i]` joins word i to word i+1 without a space.
     let mut glue: Vec<bool> = words.iter().map(|w| w.join).collect();
+    // Word i was merged into word i-1 by PAIRS: its IPA is in the pair's form, so no rule may
+    // give it one again ("out of the" would otherwise say "of" twice: ˌaʊɾəvʌvðə).
+    let mut merged = false;
     for i in 0..n {
+        if core::mem::take(&mut merged) {
+            continue;
+        }
         let linked = words[i].punct.is_none() && i + 1 < n;
         let next_vowel = linked && starts_with_vowel(&words[i + 1].ipa);
         let next_text = if linked { words[i + 1].text.clone() } else { String::new() };
@@ -221,6 +227,7 @@ pub fn english_ipa(text: &str) -> String {
             words[i].ipa = String::from(*f);
             words[i + 1].ipa.clear();
             glue[i] = true;
+            merged = true;
             continue;
         }
         let w = &mut words[i];
