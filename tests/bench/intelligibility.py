@@ -122,6 +122,22 @@ def oracle_phonemes(source: str, sentences: list[str], voice: Path) -> list[list
     return [["".join(ph) for ph in parts if ph] for parts in split]
 
 
+def peak_normalize(path: Path) -> None:
+    """Scales a 16-bit WAV in place so its peak is full scale, as piper-tts's synthesize_wav
+    does to every sentence by default (SynthesisConfig.normalize_audio)."""
+    import numpy as np
+
+    with wave.open(str(path), "rb") as r:
+        params = r.getparams()
+        audio = np.frombuffer(r.readframes(r.getnframes()), dtype=np.int16).astype(np.float32)
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    if peak > 0:
+        audio = np.clip(audio * (32767.0 / peak), -32767, 32767)
+    with wave.open(str(path), "wb") as w:
+        w.setparams(params)
+        w.writeframes(audio.astype(np.int16).tobytes())
+
+
 def concat_wavs(parts: list[Path], out: Path) -> None:
     """Joins WAVs of one format end to end, without silence (as piper-tts's synthesize_wav
     joins the sentences of one text)."""
@@ -280,6 +296,10 @@ def run_once(system: System, r: int, sentences: list[str], model, args, out_dir:
     t = time.perf_counter()
     wavs, failures = system.synth(r, sentences, run_dir)
     synth_s = time.perf_counter() - t
+    if args.peak_normalize and system.name != PIPER:
+        for w in wavs:
+            if w is not None:
+                peak_normalize(w)
     for msg in failures:
         print(f"intelligibility: warning: {system.name} run {r + 1}: {msg}", file=sys.stderr)
     t = time.perf_counter()
@@ -361,6 +381,7 @@ def write_json(path: Path, args, sentences_path: Path, sentences: list[str], run
     parla = stats.get(PARLA_NAMES[args.parla_phonemes[0]]) if args.parla_phonemes else None
     path.write_text(json.dumps({
         "sentences": str(sentences_path), "beam_size": args.beam_size, "isolated": args.isolated,
+        "peak_normalize": args.peak_normalize,
         "runs": args.runs, "words": len(normalize(" ".join(sentences))),
         "parla_wer": parla["mean"] if parla else None, "piper_wer": stats[PIPER]["mean"],
         "systems": stats,
@@ -404,6 +425,10 @@ def main() -> int:
                          "piper-tts (unseeded) N times; report each run, the mean and min-max")
     ap.add_argument("--beam-size", type=int, default=BEAM_SIZE,
                     help=f"Whisper beam size (default {BEAM_SIZE}: greedy)")
+    ap.add_argument("--peak-normalize", action="store_true",
+                    help="scale each of Parla's WAVs to full-scale peak before Whisper, as "
+                         "piper-tts does to each sentence (a loudness control: Parla's output is "
+                         "the model's raw level, about 7 dB below piper-tts's)")
     ap.add_argument("--isolated", action="store_true",
                     help="transcribe each sentence on its own (slower) instead of packed windows")
     ap.add_argument("--threads", type=int, default=2, help="Whisper CPU threads (default 2)")
