@@ -198,12 +198,25 @@ def synth_parla_phonemes(args, seed: int, phonemes: list[list[str]], out_dir: Pa
     return [p for p, _ in results], [e for _, e in results if e]
 
 
-def synth_piper(args, sentences: list[str], out_dir: Path) -> list[Path]:
+_PIPER_VOICES: dict = {}
+
+
+def piper_voice(path: Path):
+    """The piper-tts voice, loaded once per process. onnxruntime seeds the model's random ops
+    once per process (not per session), so a voice loaded afresh for each run replays the same
+    noise and every run gives the same WER; one session keeps drawing new noise."""
     # piper-tts (GPL-3.0) is only the reference being compared against: imported here, at run
     # time, by this benchmark, and never a dependency of Parla.
     from piper import PiperVoice
 
-    voice = PiperVoice.load(str(args.voice))  # noise settings: the voice's config defaults
+    key = str(path)
+    if key not in _PIPER_VOICES:
+        _PIPER_VOICES[key] = PiperVoice.load(key)  # noise settings: the voice's config defaults
+    return _PIPER_VOICES[key]
+
+
+def synth_piper(args, sentences: list[str], out_dir: Path) -> list[Path]:
+    voice = piper_voice(args.voice)
     paths = []
     for i, text in enumerate(sentences):
         out = out_dir / f"piper-{i:04d}.wav"
