@@ -54,6 +54,19 @@ const FUNCTION: &[(&str, &str)] = &[
     ("however", "haʊˈɛvɚ"), ("because", "bɪkˈʌz"), ("maybe", "mˈeɪbiː"), ("someone", "sˈʌmwʌn"), ("that's", "ðæts"), ("they've", "ðeɪv"), ("we've", "wiːv"), ("you've", "juːv"),
 ];
 
+/// Noun/verb heteronyms as espeak reads them: the verb form right after "to", a subject
+/// pronoun or a modal (VERB_CUES), the noun form anywhere else ("every record", "your
+/// records", "the use of": tune.txt lines 47, 81, 114). (word, noun, verb).
+const NOUN_OR_VERB: &[(&str, &str, &str)] = &[
+    ("record", "ɹˈɛkɚd", "ɹᵻkˈoːɹd"), ("records", "ɹˈɛkɚdz", "ɹᵻkˈoːɹdz"), ("use", "jˈuːs", "jˈuːz"),
+];
+
+/// Words after which a NOUN_OR_VERB word is a verb.
+const VERB_CUES: &[&str] = &[
+    "to", "i", "we", "you", "they", "he", "she", "it", "will", "would", "can", "could",
+    "should", "must", "may", "might", "shall",
+];
+
 /// Words espeak writes joined to a following "the": their form before it.
 const BEFORE_THE: &[(&str, &str)] = &[
     ("in", "ɪn"), ("of", "ʌv"), ("for", "fɚ"), ("on", "ɔn"), ("that", "ðæt"), ("with", "wɪð"),
@@ -188,10 +201,13 @@ pub fn english_ipa(text: &str) -> String {
         let spelled = single(&words[i])
             && ((i > 0 && single(&words[i - 1]) && words[i - 1].punct.is_none())
                 || (i + 1 < n && single(&words[i + 1]) && words[i].punct.is_none()));
+        let verb_cue = i > 0 && words[i - 1].punct.is_none() && VERB_CUES.contains(&words[i - 1].text.as_str());
         let w = &mut words[i];
         if spelled && w.text != "i" {
             let l = w.text.as_bytes()[0];
             w.ipa.push_str(LETTERS[(l - b'a') as usize]);
+        } else if let Some((_, noun, verb)) = NOUN_OR_VERB.iter().find(|(h, _, _)| *h == w.text) {
+            w.ipa.push_str(if verb_cue { verb } else { noun });
         } else if let Some((_, f)) = FUNCTION.iter().find(|(f, _)| *f == w.text) {
             w.ipa.push_str(f);
         } else {
