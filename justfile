@@ -94,10 +94,11 @@ bench: setup
     ./target/release/parla bench-serve
     cd tests/web && node bench.mjs
 
-# Intelligibility (issue 3): Whisper-base WER of Parla next to piper-tts (args: --sentences, --limit, --check, ...).
+# Intelligibility (issue 3): Whisper-base WER of Parla next to piper-tts, 3 runs each (mean and
+# min-max, since piper-tts's noise is unseeded) (args: --sentences, --limit, --runs, --parla-phonemes, --check, ...).
 intelligibility *ARGS: setup
     python3 -m pip install --disable-pip-version-check -q -r tests/bench/requirements.txt
-    python3 tests/bench/intelligibility.py {{ARGS}}
+    python3 tests/bench/intelligibility.py --runs 3 {{ARGS}}
 
 # Serve speech on http://127.0.0.1:8080 (OpenAI-compatible /v1/audio/speech, WebSocket /v1/stream).
 serve *ARGS: setup

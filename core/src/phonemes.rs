@@ -1,7 +1,8 @@
 //! IPA phonemes to the ids a Piper voice was trained on.
 //!
-//! Piper's rule: the BOS ids, then every code point of the NFD-normalised phoneme string
-//! followed by the PAD ids, then the EOS ids. Code points the voice does not know are skipped
+//! Piper's rule: the BOS ids and the PAD ids, then every code point of the NFD-normalised
+//! phoneme string followed by the PAD ids, then the EOS ids (`^ _ h _ ə _ … $`, as
+//! piper-phonemize's `phoneme_ids_espeak` made the training data and piper-tts does). Code points the voice does not know are skipped
 //! and reported back, never a panic.
 
 use alloc::vec::Vec;
@@ -39,6 +40,9 @@ impl PhonemeIds {
         let mut words: Vec<Range<usize>> = Vec::new();
         let mut in_word = false;
         ids.extend_from_slice(ids_of(BOS));
+        // The voice was trained with a PAD after BOS too: without it every utterance starts
+        // on a sequence it never saw (and its durations drift from piper-tts's).
+        ids.extend_from_slice(ids_of(PAD));
         for c in ipa.nfd() {
             match map.get(&c) {
                 Some(p) => {
@@ -101,28 +105,28 @@ mod tests {
     #[test]
     fn ids_follow_piper_layout() {
         let p = PhonemeIds::from_ipa(&config(), "həˈloʊ").unwrap();
-        assert_eq!(p.ids, vec![1, 20, 0, 59, 0, 120, 0, 24, 0, 27, 0, 100, 0, 2]);
+        assert_eq!(p.ids, vec![1, 0, 20, 0, 59, 0, 120, 0, 24, 0, 27, 0, 100, 0, 2]);
         assert!(p.skipped.is_empty());
     }
 
     #[test]
     fn words_are_id_ranges_between_spaces_and_punctuation() {
         let p = PhonemeIds::from_ipa(&config(), "hə lo, ˈhe.").unwrap();
-        // ^ h _ ə _ ␠ _ l _ o _ , _ ␠ _ ˈ _ h _ e _ . _ $
-        assert_eq!(p.words, vec![1..5, 7..11, 15..21]);
+        // ^ _ h _ ə _ ␠ _ l _ o _ , _ ␠ _ ˈ _ h _ e _ . _ $
+        assert_eq!(p.words, vec![2..6, 8..12, 16..22]);
     }
 
     #[test]
     fn input_is_nfd_normalised() {
         // U+1EBD (ẽ) decomposes to e + combining tilde, both known to the voice.
         let p = PhonemeIds::from_ipa(&config(), "\u{1EBD}").unwrap();
-        assert_eq!(p.ids, vec![1, 18, 0, 140, 0, 2]);
+        assert_eq!(p.ids, vec![1, 0, 18, 0, 140, 0, 2]);
     }
 
     #[test]
     fn unknown_phonemes_are_skipped_and_reported() {
         let p = PhonemeIds::from_ipa(&config(), "hǂo").unwrap();
-        assert_eq!(p.ids, vec![1, 20, 0, 27, 0, 2]);
+        assert_eq!(p.ids, vec![1, 0, 20, 0, 27, 0, 2]);
         assert_eq!(p.skipped, vec!['ǂ']);
     }
 

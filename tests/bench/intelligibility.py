@@ -3,11 +3,16 @@
 
 Both systems speak the same sentences with the same Piper voice; faster-whisper (Whisper base,
 CTranslate2, int8 on the CPU) transcribes every WAV; the word error rate (WER) of each system
-against the text it was given is printed side by side. With --check the exit code is 1 when
-Parla's WER exceeds piper-tts's by more than --tolerance percentage points.
+against the text it was given is printed side by side. With --runs N every system speaks the
+sentences N times (Parla with seeds --seed .. --seed+N-1, piper-tts unseeded N times) and the
+mean WER and its min-max spread are reported. With --check the exit code is 1 when Parla's mean
+WER exceeds piper-tts's by more than --tolerance percentage points.
+
+--parla-phonemes adds bench-only oracle controls that separate Parla's G2P from its engine:
+Parla speaks phonemes made by espeak-ng (`parla say --phonemes`) instead of its own G2P.
 
 Setup: python3 -m pip install -r tests/bench/requirements.txt
-Run:   python3 tests/bench/intelligibility.py [--sentences FILE] [--limit N] [--check]
+Run:   python3 tests/bench/intelligibility.py [--sentences FILE] [--limit N] [--runs N] [--check]
 """
 from __future__ import annotations
 
@@ -15,12 +20,15 @@ import argparse
 import json
 import os
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import wave
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from wer import Errors, normalize, align  # noqa: E402
@@ -44,6 +52,40 @@ BEAM_SIZE = 1
 PACK_GAP_S = 1.0
 PACK_MAX_S = 28.0
 
+# Oracle phoneme sources for --parla-phonemes (bench-only; never part of the product).
+#   espeak: piper-phonemize(-cross), the espeak-ng build Piper voices were trained with and the
+#           one tests/bench/g2p_agreement.py compares Parla's G2P against;
+#   piper:  the espeak-ng bundled with piper-tts 1.8 (piper.espeakbridge), i.e. exactly the
+#           phonemes the piper-tts column speaks (a newer espeak-ng: e.g. "more" mˈɔːɹ, not mˈoːɹ).
+PHONEME_SOURCES = ("own", "espeak", "piper")
+PARLA_NAMES = {"own": "parla", "espeak": "parla/espeak", "piper": "parla/piper-ph"}
+PIPER = "piper-tts"
+# `parla say --phonemes` processes run at once (each loads the voice, ~1.5 s of one core).
+PHONEME_JOBS = 2
+
+
+@dataclass
+class System:
+    """One column of the table: a name and how it turns sentences into WAVs for run `r`."""
+    name: str
+    synth: Callable[[int, list[str], Path], list[Path | None]]
+    seed: Callable[[int], int | None] = lambda r: None
+
+
+@dataclass
+class Run:
+    """One system's result on one run."""
+    system: str
+    run: int
+    seed: int | None
+    errors: Errors
+    hyps: list[str]
+    edits: list[int]
+    audio_s: float
+    synth_s: float
+    whisper_s: float
+    failures: list[str] = field(default_factory=list)
+
 
 def read_sentences(path: Path, limit: int | None) -> list[str]:
     sentences = []
@@ -60,11 +102,59 @@ def wav_seconds(path: Path) -> float:
         return w.getnframes() / w.getframerate()
 
 
-def synth_parla(args, sentences: list[str], out_dir: Path) -> tuple[list[Path | None], list[str]]:
+def espeak_voice(voice: Path) -> str:
+    """The espeak voice the Piper voice was trained with (its config's espeak.voice)."""
+    config = json.loads(Path(str(voice) + ".json").read_text(encoding="utf-8"))
+    return config.get("espeak", {}).get("voice", "en-us")
+
+
+def oracle_phonemes(source: str, sentences: list[str], voice: Path) -> list[list[str]]:
+    """For every sentence, the IPA of each of its sentences as espeak-ng splits them, joined
+    as piper does (the code points of one sentence, punctuation kept)."""
+    lang = espeak_voice(voice)
+    if source == "espeak":
+        from piper_phonemize import phonemize_espeak
+        split = [phonemize_espeak(text, lang) for text in sentences]
+    else:
+        from piper.phonemize_espeak import EspeakPhonemizer
+        phonemizer = EspeakPhonemizer()
+        split = [phonemizer.phonemize(lang, text) for text in sentences]
+    return [["".join(ph) for ph in parts if ph] for parts in split]
+
+
+def peak_normalize(path: Path) -> None:
+    """Scales a 16-bit WAV in place so its peak is full scale, as piper-tts's synthesize_wav
+    does to every sentence by default (SynthesisConfig.normalize_audio)."""
+    import numpy as np
+
+    with wave.open(str(path), "rb") as r:
+        params = r.getparams()
+        audio = np.frombuffer(r.readframes(r.getnframes()), dtype=np.int16).astype(np.float32)
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    if peak > 0:
+        audio = np.clip(audio * (32767.0 / peak), -32767, 32767)
+    with wave.open(str(path), "wb") as w:
+        w.setparams(params)
+        w.writeframes(audio.astype(np.int16).tobytes())
+
+
+def concat_wavs(parts: list[Path], out: Path) -> None:
+    """Joins WAVs of one format end to end, without silence (as piper-tts's synthesize_wav
+    joins the sentences of one text)."""
+    with wave.open(str(parts[0]), "rb") as first:
+        params = first.getparams()
+    with wave.open(str(out), "wb") as w:
+        w.setparams(params)
+        for part in parts:
+            with wave.open(str(part), "rb") as r:
+                w.writeframes(r.readframes(r.getnframes()))
+
+
+def synth_parla(args, seed: int, sentences: list[str], out_dir: Path) -> tuple[list[Path | None], list[str]]:
     """One `parla say --each-line` process: the voice is loaded once for every sentence."""
     extra = shlex.split(args.parla_args)
     line_dir = out_dir / "parla"
-    cmd = [args.parla, "say", "--each-line", str(line_dir), "--seed", str(args.seed),
+    cmd = [args.parla, "say", "--each-line", str(line_dir), "--seed", str(seed),
            "--voice", str(args.voice), *extra]
     # Sentences are single lines already; keep them so (the output files are numbered by line).
     text = "\n".join(" ".join(s.split()) for s in sentences) + "\n"
@@ -79,21 +169,61 @@ def synth_parla(args, sentences: list[str], out_dir: Path) -> tuple[list[Path | 
     return paths, errors
 
 
-def synth_piper(args, sentences: list[str], out_dir: Path) -> tuple[list[Path], float]:
+def synth_parla_phonemes(args, seed: int, phonemes: list[list[str]], out_dir: Path) -> tuple[list[Path | None], list[str]]:
+    """One `parla say --phonemes IPA` process per espeak sentence (the flag takes one
+    utterance), PHONEME_JOBS at a time, the parts of one line joined without silence. Slower
+    than --each-line: the voice is loaded for every sentence."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    extra = shlex.split(args.parla_args)
+
+    def speak(i: int) -> tuple[Path | None, str | None]:
+        wavs = []
+        for k, ipa in enumerate(phonemes[i]):
+            part = out_dir / f"{i + 1:04d}-{k}.wav"
+            cmd = [args.parla, "say", "--phonemes", ipa, "--seed", str(seed),
+                   "--voice", str(args.voice), "-o", str(part), *extra]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode != 0 or not part.is_file():
+                return None, f"sentence {i + 1}: no audio (parla exited {r.returncode}: {r.stderr.strip()[:300]})"
+            wavs.append(part)
+        if not wavs:
+            return None, f"sentence {i + 1}: espeak gave no phonemes"
+        out = out_dir / f"{i + 1:04d}.wav"
+        concat_wavs(wavs, out)
+        return out, None
+
+    with ThreadPoolExecutor(PHONEME_JOBS) as pool:
+        results = list(pool.map(speak, range(len(phonemes))))
+    return [p for p, _ in results], [e for _, e in results if e]
+
+
+_PIPER_VOICES: dict = {}
+
+
+def piper_voice(path: Path):
+    """The piper-tts voice, loaded once per process. onnxruntime seeds the model's random ops
+    once per process (not per session), so a voice loaded afresh for each run replays the same
+    noise and every run gives the same WER; one session keeps drawing new noise."""
     # piper-tts (GPL-3.0) is only the reference being compared against: imported here, at run
     # time, by this benchmark, and never a dependency of Parla.
     from piper import PiperVoice
 
-    t = time.perf_counter()
-    voice = PiperVoice.load(str(args.voice))  # noise settings: the voice's config defaults
-    load_s = time.perf_counter() - t
+    key = str(path)
+    if key not in _PIPER_VOICES:
+        _PIPER_VOICES[key] = PiperVoice.load(key)  # noise settings: the voice's config defaults
+    return _PIPER_VOICES[key]
+
+
+def synth_piper(args, sentences: list[str], out_dir: Path) -> list[Path]:
+    voice = piper_voice(args.voice)
     paths = []
     for i, text in enumerate(sentences):
         out = out_dir / f"piper-{i:04d}.wav"
         with wave.open(str(out), "wb") as w:
             voice.synthesize_wav(text, w)
         paths.append(out)
-    return paths, load_s
+    return paths
 
 
 def _transcribe(model, audio, beam_size: int, words: bool):
@@ -157,6 +287,133 @@ def pct(x: float) -> str:
     return f"{100 * x:6.2f}%"
 
 
+def systems(args, sentences: list[str]) -> list[System]:
+    """The columns asked for: Parla with each --parla-phonemes source, then piper-tts. Parla's
+    run r (0-based) uses seed --seed + r; oracle phonemes are made once, before any run."""
+    out: list[System] = []
+    for source in args.parla_phonemes:
+        if source == "own":
+            synth = lambda r, s, d: synth_parla(args, args.seed + r, s, d)
+        else:
+            phonemes = oracle_phonemes(source, sentences, args.voice)
+            synth = (lambda ph: lambda r, s, d: synth_parla_phonemes(args, args.seed + r, ph, d))(phonemes)
+        out.append(System(PARLA_NAMES[source], synth, lambda r: args.seed + r))
+    out.append(System(PIPER, lambda r, s, d: (synth_piper(args, s, d), [])))
+    return out
+
+
+def run_once(system: System, r: int, sentences: list[str], model, args, out_dir: Path) -> Run:
+    """Synthesizes and transcribes every sentence once with one system, and scores it."""
+    run_dir = out_dir / f"run{r + 1}" / system.name.replace("/", "-")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    wavs, failures = system.synth(r, sentences, run_dir)
+    synth_s = time.perf_counter() - t
+    if args.peak_normalize and system.name != PIPER:
+        for w in wavs:
+            if w is not None:
+                peak_normalize(w)
+    for msg in failures:
+        print(f"intelligibility: warning: {system.name} run {r + 1}: {msg}", file=sys.stderr)
+    t = time.perf_counter()
+    transcribe = transcribe_each if args.isolated else transcribe_packed
+    hyps = transcribe(model, wavs, args.beam_size)
+    whisper_s = time.perf_counter() - t
+    total, edits = Errors(), []
+    for text, hyp in zip(sentences, hyps):
+        e = align(normalize(text), normalize(hyp))
+        total = total + e
+        edits.append(e.edits)
+    audio_s = sum(wav_seconds(p) for p in wavs if p is not None)
+    return Run(system.name, r + 1, system.seed(r), total, hyps, edits, audio_s, synth_s,
+               whisper_s, failures)
+
+
+def summary(runs: list[Run]) -> dict[str, dict]:
+    """Per system: every run's WER, their mean and min-max."""
+    out: dict[str, dict] = {}
+    for run in runs:
+        out.setdefault(run.system, {"wers": [], "seeds": []})
+        out[run.system]["wers"].append(run.errors.wer)
+        out[run.system]["seeds"].append(run.seed)
+    for s in out.values():
+        s["mean"] = statistics.fmean(s["wers"])
+        s["min"], s["max"] = min(s["wers"]), max(s["wers"])
+    return out
+
+
+def print_runs(runs: list[Run]) -> None:
+    print(f"{'system':<15} {'run':>3} {'seed':>4} {'WER':>8} {'subs':>5} {'dels':>5} {'ins':>5} "
+          f"{'audio s':>8} {'synth s':>8} {'whisper s':>9}")
+    for r in runs:
+        seed = "-" if r.seed is None else str(r.seed)
+        e = r.errors
+        print(f"{r.system:<15} {r.run:>3} {seed:>4} {pct(e.wer):>8} {e.substitutions:>5} "
+              f"{e.deletions:>5} {e.insertions:>5} {r.audio_s:>8.1f} {r.synth_s:>8.1f} "
+              f"{r.whisper_s:>9.1f}" + (f"  ({len(r.failures)} failures)" if r.failures else ""))
+
+
+def print_summary(stats: dict[str, dict], n_runs: int) -> None:
+    print(f"\n{'system':<15} {'mean WER':>9} {'min':>8} {'max':>8}   (over {n_runs} run{'s' * (n_runs > 1)})")
+    for name, s in stats.items():
+        print(f"{name:<15} {pct(s['mean']):>9} {pct(s['min']):>8} {pct(s['max']):>8}")
+    ref = stats[PIPER]["mean"]
+    for name, s in stats.items():
+        if name == PIPER:
+            continue
+        ratio = f"{s['mean'] / ref:.2f}x" if ref > 0 else ("1.00x" if s["mean"] == 0 else "inf")
+        print(f"{name} - {PIPER}: {100 * (s['mean'] - ref):+.2f} percentage points (means); ratio {ratio}")
+
+
+def print_worst(runs: list[Run], system: str, sentences: list[str], n: int) -> None:
+    """The sentences with the most word errors for `system`, summed over runs."""
+    mine = [r for r in runs if r.system == system]
+    piper = [r for r in runs if r.system == PIPER]
+    edits = [sum(r.edits[i] for r in mine) for i in range(len(sentences))]
+    worst = [i for i in sorted(range(len(sentences)), key=lambda i: -edits[i]) if edits[i] > 0][:n]
+    if not worst:
+        return
+    print(f"\nworst sentences for {system} (word errors summed over {len(mine)} run(s)):")
+    for i in worst:
+        print(f"  [{i + 1}] {system} {edits[i]} errors, {PIPER} {sum(r.edits[i] for r in piper)}")
+        print(f"      text:  {sentences[i]}")
+        print(f"      {system}: {mine[0].hyps[i]}")
+        print(f"      {PIPER}: {piper[0].hyps[i]}")
+
+
+def write_json(path: Path, args, sentences_path: Path, sentences: list[str], runs: list[Run],
+               stats: dict[str, dict], timings: dict[str, float]) -> None:
+    rows = []
+    for i, text in enumerate(sentences):
+        row: dict = {"text": text, "words": len(normalize(text))}
+        for r in runs:
+            row.setdefault(r.system, {"hyps": [], "edits": []})
+            row[r.system]["hyps"].append(r.hyps[i])
+            row[r.system]["edits"].append(r.edits[i])
+        rows.append(row)
+    parla = stats.get(PARLA_NAMES[args.parla_phonemes[0]]) if args.parla_phonemes else None
+    path.write_text(json.dumps({
+        "sentences": str(sentences_path), "beam_size": args.beam_size, "isolated": args.isolated,
+        "peak_normalize": args.peak_normalize,
+        "runs": args.runs, "words": len(normalize(" ".join(sentences))),
+        "parla_wer": parla["mean"] if parla else None, "piper_wer": stats[PIPER]["mean"],
+        "systems": stats,
+        "per_run": [{"system": r.system, "run": r.run, "seed": r.seed, "wer": r.errors.wer,
+                     "substitutions": r.errors.substitutions, "deletions": r.errors.deletions,
+                     "insertions": r.errors.insertions, "audio_s": r.audio_s,
+                     "synth_s": r.synth_s, "whisper_s": r.whisper_s, "failures": len(r.failures)}
+                    for r in runs],
+        "timings_s": timings, "rows": rows}, indent=1), encoding="utf-8")
+
+
+def phoneme_sources(value: str) -> list[str]:
+    sources = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [v for v in sources if v not in PHONEME_SOURCES]
+    if bad or not sources:
+        raise argparse.ArgumentTypeError(f"expected a comma list of {', '.join(PHONEME_SOURCES)}")
+    return list(dict.fromkeys(sources))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -167,24 +424,39 @@ def main() -> int:
     ap.add_argument("--parla", default=os.environ.get("PARLA_BIN", str(ROOT / "target/release/parla")),
                     help="parla binary (default: $PARLA_BIN, else target/release/parla)")
     ap.add_argument("--parla-args", default="", help='extra `parla say` flags, e.g. "--engine wasm"')
+    ap.add_argument("--parla-phonemes", type=phoneme_sources, default=["own"],
+                    help="comma list of what Parla speaks, one column each: own (its G2P, the "
+                         "default), espeak (piper-phonemize's espeak-ng phonemes, an oracle "
+                         "that isolates the engine from the G2P), piper (the phonemes of "
+                         "piper-tts's own espeak-ng). Oracles are bench-only and slower (one "
+                         "parla process per sentence)")
     ap.add_argument("--voice", type=Path, default=Path(os.environ.get("PARLA_VOICE", DEFAULT_VOICE)),
                     help="Piper voice .onnx (its .onnx.json beside it), used by both systems")
-    ap.add_argument("--seed", type=int, default=1, help="parla --seed (default 1)")
+    ap.add_argument("--seed", type=int, default=1, help="parla --seed of the first run (default 1)")
+    ap.add_argument("--runs", type=int, default=1,
+                    help="speak everything N times: Parla with seeds --seed..--seed+N-1, "
+                         "piper-tts (unseeded) N times; report each run, the mean and min-max")
     ap.add_argument("--beam-size", type=int, default=BEAM_SIZE,
                     help=f"Whisper beam size (default {BEAM_SIZE}: greedy)")
+    ap.add_argument("--peak-normalize", action="store_true",
+                    help="scale each of Parla's WAVs to full-scale peak before Whisper, as "
+                         "piper-tts does to each sentence (a loudness control: Parla's output is "
+                         "the model's raw level, about 7 dB below piper-tts's)")
     ap.add_argument("--isolated", action="store_true",
                     help="transcribe each sentence on its own (slower) instead of packed windows")
     ap.add_argument("--threads", type=int, default=2, help="Whisper CPU threads (default 2)")
     ap.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR,
                     help="where Whisper base is assembled (default models/.cache/whisper-base)")
     ap.add_argument("--check", action="store_true",
-                    help="exit 1 if Parla's WER > piper-tts's WER + tolerance")
+                    help="exit 1 if Parla's mean WER > piper-tts's mean WER + tolerance")
     ap.add_argument("--tolerance", type=float, default=1.0,
                     help="allowed excess of Parla's WER, percentage points (default 1.0)")
     ap.add_argument("--worst", type=int, default=5, help="list this many worst sentences for Parla")
     ap.add_argument("--keep", type=Path, default=None, help="keep the WAVs in this folder")
-    ap.add_argument("--json", type=Path, default=None, help="also write per-sentence results here")
+    ap.add_argument("--json", type=Path, default=None, help="also write per-run and per-sentence results here")
     args = ap.parse_args()
+    if args.runs < 1:
+        ap.error("--runs must be at least 1")
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub: the model is local
     t_start = time.perf_counter()
@@ -219,91 +491,58 @@ def main() -> int:
         tmp = tempfile.TemporaryDirectory(prefix="parla-intel-")
         out_dir = Path(tmp.name)
 
+    runs: list[Run] = []
     try:
-        print(f"intelligibility: {len(sentences)} sentences from {sentences_path}; voice {args.voice}")
+        print(f"intelligibility: {len(sentences)} sentences from {sentences_path}; voice {args.voice}; "
+              f"{args.runs} run(s)")
         t = time.perf_counter()
-        parla_wavs, failures = synth_parla(args, sentences, out_dir)
-        timings["parla synthesis (one process)"] = time.perf_counter() - t
-        for msg in failures:
-            print(f"intelligibility: warning: {msg}", file=sys.stderr)
-
-        t = time.perf_counter()
-        piper_wavs, piper_load = synth_piper(args, sentences, out_dir)
-        timings["piper-tts synthesis (incl. load)"] = time.perf_counter() - t
-
+        columns = systems(args, sentences)
+        timings["oracle phonemes"] = time.perf_counter() - t
         t = time.perf_counter()
         from faster_whisper import WhisperModel
         model = WhisperModel(str(model_dir), device="cpu", compute_type="int8",
                              cpu_threads=args.threads, num_workers=1)
         timings["whisper load"] = time.perf_counter() - t
-        t = time.perf_counter()
-        transcribe = transcribe_each if args.isolated else transcribe_packed
-        parla_hyp = transcribe(model, parla_wavs, args.beam_size)
-        timings["whisper on parla"] = time.perf_counter() - t
-        t = time.perf_counter()
-        piper_hyp = transcribe(model, piper_wavs, args.beam_size)
-        timings["whisper on piper-tts"] = time.perf_counter() - t
-
-        parla_audio = sum(wav_seconds(p) for p in parla_wavs if p is not None)
-        piper_audio = sum(wav_seconds(p) for p in piper_wavs)
+        for r in range(args.runs):
+            for system in columns:
+                run = run_once(system, r, sentences, model, args, out_dir)
+                runs.append(run)
+                print(f"intelligibility: run {r + 1} {system.name}: WER {pct(run.errors.wer).strip()} "
+                      f"(synth {run.synth_s:.0f} s, whisper {run.whisper_s:.0f} s)", flush=True)
     finally:
         if tmp is not None:
             tmp.cleanup()
-
-    rows = []
-    parla_tot, piper_tot = Errors(), Errors()
-    for text, hp, hq in zip(sentences, parla_hyp, piper_hyp):
-        ref = normalize(text)
-        ep, eq = align(ref, normalize(hp)), align(ref, normalize(hq))
-        parla_tot, piper_tot = parla_tot + ep, piper_tot + eq
-        rows.append({"text": text, "parla": hp, "piper": hq,
-                     "parla_wer": ep.wer, "piper_wer": eq.wer, "parla_edits": ep.edits,
-                     "piper_edits": eq.edits, "words": ep.ref_words})
+    for run in runs:
+        key = f"{run.system} (synth + whisper, all runs)"
+        timings[key] = timings.get(key, 0.0) + run.synth_s + run.whisper_s
     timings["total"] = time.perf_counter() - t_start
 
-    pw, qw = parla_tot.wer, piper_tot.wer
-    diff_pp = 100 * (pw - qw)
+    stats = summary(runs)
     print()
     print(f"Whisper base (faster-whisper, int8, beam {args.beam_size}, "
           f"{'isolated' if args.isolated else 'packed'}) on "
-          f"{len(sentences)} sentences, {parla_tot.ref_words} words")
-    print(f"{'system':<10} {'WER':>8} {'subs':>5} {'dels':>5} {'ins':>5} {'audio s':>8}")
-    for name, e, audio in (("parla", parla_tot, parla_audio), ("piper-tts", piper_tot, piper_audio)):
-        print(f"{name:<10} {pct(e.wer):>8} {e.substitutions:>5} {e.deletions:>5} "
-              f"{e.insertions:>5} {audio:>8.1f}")
-    ratio = f"{pw / qw:.2f}x" if qw > 0 else ("1.00x" if pw == 0 else "inf")
-    print(f"parla - piper-tts: {diff_pp:+.2f} percentage points; ratio {ratio}"
-          + (f"; {len(failures)} parla failures (counted as empty transcripts)" if failures else ""))
-
-    worst = sorted(range(len(rows)), key=lambda i: (-rows[i]["parla_edits"], -rows[i]["parla_wer"]))
-    worst = [i for i in worst if rows[i]["parla_edits"] > 0][: args.worst]
-    if worst:
-        print(f"\nworst sentences for parla:")
-        for i in worst:
-            r = rows[i]
-            print(f"  [{i + 1}] parla WER {pct(r['parla_wer']).strip()}, piper-tts {pct(r['piper_wer']).strip()}")
-            print(f"      text:  {r['text']}")
-            print(f"      parla: {r['parla']}")
-            print(f"      piper: {r['piper']}")
+          f"{len(sentences)} sentences, {runs[0].errors.ref_words} words")
+    print_runs(runs)
+    print_summary(stats, args.runs)
+    for source in args.parla_phonemes:
+        print_worst(runs, PARLA_NAMES[source], sentences, args.worst)
 
     print("\ntimings (s):")
     for name, secs in timings.items():
-        print(f"  {name:<36} {secs:7.1f}")
-    print(f"  (piper-tts voice load {piper_load:.1f} s; audio made: parla {parla_audio:.1f} s, "
-          f"piper-tts {piper_audio:.1f} s)")
+        print(f"  {name:<44} {secs:7.1f}")
 
     if args.json:
-        args.json.write_text(json.dumps({
-            "sentences": str(sentences_path), "beam_size": args.beam_size, "isolated": args.isolated,
-            "parla_wer": pw, "piper_wer": qw, "words": parla_tot.ref_words,
-            "timings_s": timings, "rows": rows}, indent=1), encoding="utf-8")
+        write_json(args.json, args, sentences_path, sentences, runs, stats, timings)
 
-    if args.check and diff_pp > args.tolerance:
-        print(f"\nFAIL: parla WER {100 * pw:.2f}% exceeds piper-tts {100 * qw:.2f}% "
+    if not args.check:
+        return 0
+    name = PARLA_NAMES[args.parla_phonemes[0]]
+    pw, qw = stats[name]["mean"], stats[PIPER]["mean"]
+    if 100 * (pw - qw) > args.tolerance:
+        print(f"\nFAIL: {name} mean WER {100 * pw:.2f}% exceeds {PIPER} {100 * qw:.2f}% "
               f"by more than {args.tolerance} percentage points")
         return 1
-    if args.check:
-        print(f"\nOK: parla WER within {args.tolerance} percentage points of piper-tts")
+    print(f"\nOK: {name} mean WER within {args.tolerance} percentage points of {PIPER}")
     return 0
 
 

@@ -51,7 +51,20 @@ const FUNCTION: &[(&str, &str)] = &[
     ("goes", "ɡoʊz"), ("going", "ɡˌoʊɪŋ"), ("went", "wɛnt"), ("getting", "ɡˌɛɾɪŋ"),
     ("put", "pˌʊt"), ("become", "bɪkˌʌm"), ("becomes", "bɪkˌʌmz"), ("though", "ðˌoʊ"),
     ("although", "ɔːlðˈoʊ"), ("already", "ɔːlɹˌɛdi"), ("within", "wɪðˌɪn"),
-    ("however", "haʊˈɛvɚ"), ("maybe", "mˈeɪbiː"), ("someone", "sˈʌmwʌn"), ("that's", "ðæts"), ("they've", "ðeɪv"), ("we've", "wiːv"), ("you've", "juːv"),
+    ("however", "haʊˈɛvɚ"), ("because", "bɪkˈʌz"), ("maybe", "mˈeɪbiː"), ("someone", "sˈʌmwʌn"), ("that's", "ðæts"), ("they've", "ðeɪv"), ("we've", "wiːv"), ("you've", "juːv"),
+];
+
+/// Noun/verb heteronyms as espeak reads them: the verb form right after "to", a subject
+/// pronoun or a modal (VERB_CUES), the noun form anywhere else ("every record", "your
+/// records", "the use of": tune.txt lines 47, 81, 114). (word, noun, verb).
+const NOUN_OR_VERB: &[(&str, &str, &str)] = &[
+    ("record", "ɹˈɛkɚd", "ɹᵻkˈoːɹd"), ("records", "ɹˈɛkɚdz", "ɹᵻkˈoːɹdz"), ("use", "jˈuːs", "jˈuːz"),
+];
+
+/// Words after which a NOUN_OR_VERB word is a verb.
+const VERB_CUES: &[&str] = &[
+    "to", "i", "we", "you", "they", "he", "she", "it", "will", "would", "can", "could",
+    "should", "must", "may", "might", "shall",
 ];
 
 /// Words espeak writes joined to a following "the": their form before it.
@@ -188,10 +201,13 @@ pub fn english_ipa(text: &str) -> String {
         let spelled = single(&words[i])
             && ((i > 0 && single(&words[i - 1]) && words[i - 1].punct.is_none())
                 || (i + 1 < n && single(&words[i + 1]) && words[i].punct.is_none()));
+        let verb_cue = i > 0 && words[i - 1].punct.is_none() && VERB_CUES.contains(&words[i - 1].text.as_str());
         let w = &mut words[i];
         if spelled && w.text != "i" {
             let l = w.text.as_bytes()[0];
             w.ipa.push_str(LETTERS[(l - b'a') as usize]);
+        } else if let Some((_, noun, verb)) = NOUN_OR_VERB.iter().find(|(h, _, _)| *h == w.text) {
+            w.ipa.push_str(if verb_cue { verb } else { noun });
         } else if let Some((_, f)) = FUNCTION.iter().find(|(f, _)| *f == w.text) {
             w.ipa.push_str(f);
         } else {
@@ -201,7 +217,13 @@ pub fn english_ipa(text: &str) -> String {
 
     // Context rules, left to right; `glue[i]` joins word i to word i+1 without a space.
     let mut glue: Vec<bool> = words.iter().map(|w| w.join).collect();
+    // Word i was merged into word i-1 by PAIRS: its IPA is in the pair's form, so no rule may
+    // give it one again ("out of the" would otherwise say "of" twice: ˌaʊɾəvʌvðə).
+    let mut merged = false;
     for i in 0..n {
+        if core::mem::take(&mut merged) {
+            continue;
+        }
         let linked = words[i].punct.is_none() && i + 1 < n;
         let next_vowel = linked && starts_with_vowel(&words[i + 1].ipa);
         let next_text = if linked { words[i + 1].text.clone() } else { String::new() };
@@ -221,6 +243,7 @@ pub fn english_ipa(text: &str) -> String {
             words[i].ipa = String::from(*f);
             words[i + 1].ipa.clear();
             glue[i] = true;
+            merged = true;
             continue;
         }
         let w = &mut words[i];

@@ -22,6 +22,15 @@ fn lexicon_words_and_espeak_conventions() {
     assert_eq!(english_ipa("a cup of the tea"), "ɐ kˈʌp ʌvðə tˈiː");
     assert_eq!(english_ipa("the end"), "ðɪ ˈɛnd");
     assert_eq!(english_ipa("It is in the box, to be sure."), "ɪɾ ɪz ɪnðə bˈɑːks, təbi ʃˈʊɹ.");
+    // A word merged into a pair keeps no form of its own: "of" is said once.
+    assert_eq!(english_ipa("get out of the car"), "ɡɛt ˌaʊɾəv ðə kˈɑːɹ");
+    assert_eq!(english_ipa("out of a box"), "ˌaʊɾəv ɐ bˈɑːks");
+    assert_eq!(english_ipa("because of"), "bɪkˈʌz ʌv");
+    // Noun/verb heteronyms by the word before, as espeak reads them.
+    assert_eq!(english_ipa("every record"), "ˈɛvɹi ɹˈɛkɚd");
+    assert_eq!(english_ipa("they will record it"), "ðeɪ wɪl ɹᵻkˈoːɹd ɪt");
+    assert_eq!(english_ipa("we use it"), "wiː jˈuːz ɪt");
+    assert_eq!(english_ipa("its use"), "ɪts jˈuːs");
     // Punctuation kept, sentences joined by a space.
     assert_eq!(english_ipa("Yes! No? Maybe; fine: done."), "jˈɛs! nˈoʊ? mˈeɪbiː; fˈaɪn: dˈʌn.");
 }
