@@ -47,6 +47,28 @@ pub fn frame_counts(w_ceil: &[f32]) -> Vec<u32> {
         .collect()
 }
 
+/// Frames the silence before an utterance's first phoneme may last (93 ms at 22 050 Hz).
+///
+/// The voice was trained with BOS and PAD ids before the first phoneme. Their predicted
+/// durations are stochastic (`noise_w`), and now and then they reach 0.5–0.6 s: piper-tts does
+/// the same (measured: 0.04, 0.06 and 0.62 s of leading silence in three runs of one sentence).
+/// A listener hears that as a late start, so Parla shortens it.
+pub const MAX_LEAD_FRAMES: u32 = 8;
+
+/// Caps the total duration of the first `lead` ids (the silent BOS and PAD before the first
+/// phoneme) at `max` frames, taking the excess from the longest first.
+pub fn cap_lead(durations: &mut [u32], lead: usize, max: u32) {
+    let n = lead.min(durations.len());
+    let lead = &mut durations[..n];
+    let mut excess = lead.iter().sum::<u32>().saturating_sub(max);
+    while excess > 0 {
+        let Some(longest) = lead.iter_mut().max_by_key(|d| **d) else { return };
+        let cut = excess.min(*longest);
+        *longest -= cut;
+        excess -= cut;
+    }
+}
+
 /// Expands per-phoneme `m_p` / `logs_p` (`channels × phonemes`, channel-major) by `durations`
 /// and adds noise. Like Piper, an utterance has at least one frame.
 pub fn regulate(
@@ -132,6 +154,19 @@ mod tests {
             regulate(&[0.0; 2], &[0.0; 2], 1, &big, 0.0, &mut Rng::new(1)),
             Err(Error::TooLong { .. })
         ));
+    }
+
+    #[test]
+    fn a_long_leading_silence_is_shortened_and_nothing_else() {
+        let mut d = [30, 4, 5, 7];
+        cap_lead(&mut d, 2, MAX_LEAD_FRAMES);
+        assert_eq!(d, [4, 4, 5, 7]);
+        let mut short = [3, 2, 9];
+        cap_lead(&mut short, 2, MAX_LEAD_FRAMES);
+        assert_eq!(short, [3, 2, 9], "a short lead is left alone");
+        let mut all = [9, 9];
+        cap_lead(&mut all, 5, 4);
+        assert_eq!(all.iter().sum::<u32>(), 4);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::surgery::{self, Halves};
 use super::synth::Synthesis;
 use super::VoiceError;
 use crate::chunk::{Chunking, Window};
-use crate::config::{Scales, VoiceConfig};
+use crate::config::{Scales, VoiceConfig, BOS, PAD};
 use crate::phonemes::PhonemeIds;
 use crate::regulate;
 use crate::rng::Rng;
@@ -237,7 +237,10 @@ impl Voice {
         if w_ceil.len() != n || m_p.len() != self.channels * n || logs_p.len() != m_p.len() {
             return Err(crate::Error::BadShape("encoder outputs do not match the phoneme count").into());
         }
-        Ok(Encoded { channels: self.channels, m_p, logs_p, durations: regulate::frame_counts(&w_ceil) })
+        let mut durations = regulate::frame_counts(&w_ceil);
+        let silent = |id: &&i64| [BOS, PAD].iter().filter_map(|c| self.config.phoneme_id_map.get(c)).any(|v| v.contains(id));
+        regulate::cap_lead(&mut durations, ids.iter().take_while(silent).count(), regulate::MAX_LEAD_FRAMES);
+        Ok(Encoded { channels: self.channels, m_p, logs_p, durations })
     }
 
     /// Decodes frames `start..start + len` of `z`: `len · hop` samples.
