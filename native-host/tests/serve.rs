@@ -556,8 +556,9 @@ async fn websocket_rejects_bad_queries_and_closes_idle_connections() {
     assert!(err.to_string().contains("401"), "{err}");
     let err = tokio_tungstenite::connect_async(format!("{ws_base}/v1/stream?api_key=k1&voice=nobody")).await.unwrap_err();
     assert!(err.to_string().contains("400"), "{err}");
-    let mut ws = ws_connect(&s.base, "api_key=k1").await;
+    // The server's idle clock starts when it accepts, before the handshake returns here.
     let t = Instant::now();
+    let mut ws = ws_connect(&s.base, "api_key=k1").await;
     let reason = loop {
         match tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("closed in time") {
             Some(Ok(Message::Close(Some(f)))) => break f.reason.to_string(),
