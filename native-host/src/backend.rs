@@ -1,14 +1,15 @@
-//! What the multiplexer ([`crate::mux`]) needs from an engine: encode an utterance into
-//! latents, and decode any window of them. The utterance's state (latents, chunk plan) lives in
-//! the host, so any worker — and, for wasm, any guest instance — can run any stream's next step;
-//! the voice's weights exist once per native process or once per guest instance, never per stream.
+//! What the multiplexer ([`crate::mux`]) needs from an engine: encode an utterance, then decode
+//! it chunk by chunk. The utterance's state ([`Decoding`]) lives in the host, so any worker can
+//! run any stream's next step. Natively that state is the core's exact streaming decoder; for
+//! wasm it is the latents and a window plan, so any guest instance can decode any window. The
+//! voice's weights exist once per native process or once per guest instance, never per stream.
 
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
-use parla_core::chunk::{Chunking, Window};
+use parla_core::chunk::{ChunkPlan, Chunking};
 use parla_core::config::VoiceConfig;
-use parla_core::infer::{LoadOptions, Request, Voice};
+use parla_core::infer::{LoadOptions, Request, Synthesis, Voice};
 use parla_core::phonemes::PhonemeIds;
 use parla_core::regulate::Latent;
 
@@ -17,12 +18,40 @@ use crate::engine::EngineKind;
 use crate::error::HostError;
 
 /// An encoded utterance.
-#[derive(Debug, Clone)]
 pub struct Encoded {
     /// Frames per phoneme id.
     pub durations: Vec<u32>,
-    /// Regulated latents (`z_p`) to decode.
-    pub latent: Latent,
+    /// What decodes it.
+    pub decoding: Decoding,
+}
+
+/// An utterance being decoded, one chunk per [`Backend::decode`] call.
+pub enum Decoding {
+    /// Windows of host-held latents (`z_p`), each decoded with context on both sides: any
+    /// worker and any guest instance can decode any of them.
+    Windows {
+        /// The regulated latents.
+        latent: Latent,
+        /// The windows still to decode.
+        plan: ChunkPlan,
+    },
+    /// The core's exact streaming decoder, whose state travels with the utterance.
+    Stream(Box<Synthesis>),
+}
+
+impl Decoding {
+    /// Windows over `latent`, chunked as `chunking` says.
+    pub fn windows(latent: Latent, chunking: Chunking) -> Decoding {
+        Decoding::Windows { plan: ChunkPlan::new(latent.frames, chunking), latent }
+    }
+
+    /// Frames still to decode.
+    pub fn remaining_frames(&self) -> usize {
+        match self {
+            Decoding::Windows { plan, .. } => plan.remaining(),
+            Decoding::Stream(s) => s.remaining_frames(),
+        }
+    }
 }
 
 /// Encodes and decodes for many streams at once (called from several worker threads).
@@ -35,8 +64,8 @@ pub trait Backend: Send + Sync {
     fn hop(&self) -> usize;
     /// Runs the encoder and length regulation (`ipa` and its `ids` describe the same phonemes).
     fn encode(&self, ipa: &str, ids: &PhonemeIds, request: &Request) -> Result<Encoded, HostError>;
-    /// Decodes `window` of `latent`; returns the samples of its kept frames.
-    fn decode(&self, latent: &Latent, window: Window, request: &Request) -> Result<Vec<f32>, HostError>;
+    /// Decodes the next chunk of an utterance this backend encoded; empty once it is done.
+    fn decode(&self, decoding: &mut Decoding, request: &Request) -> Result<Vec<f32>, HostError>;
 }
 
 /// Loads a voice into the engine `kind` (`instances` guest instances for wasm: one per worker).
@@ -72,11 +101,21 @@ impl Backend for NativeBackend {
         self.0.hop()
     }
     fn encode(&self, _ipa: &str, ids: &PhonemeIds, request: &Request) -> Result<Encoded, HostError> {
-        let (durations, latent, _) = self.0.synthesize(ids, request)?.into_parts();
-        Ok(Encoded { durations, latent })
+        let synth = self.0.synthesize(ids, request)?;
+        if synth.is_streamed() {
+            return Ok(Encoded { durations: synth.durations().to_vec(), decoding: Decoding::Stream(Box::new(synth)) });
+        }
+        let (durations, latent, plan) = synth.into_parts();
+        Ok(Encoded { durations, decoding: Decoding::Windows { latent, plan } })
     }
-    fn decode(&self, latent: &Latent, window: Window, request: &Request) -> Result<Vec<f32>, HostError> {
-        SCRATCH.with_borrow_mut(|scratch| Ok(self.0.decode_chunk(latent, window, false, request, scratch)?))
+    fn decode(&self, decoding: &mut Decoding, request: &Request) -> Result<Vec<f32>, HostError> {
+        match decoding {
+            Decoding::Stream(s) => Ok(s.next_chunk().transpose()?.map(|c| c.samples).unwrap_or_default()),
+            Decoding::Windows { latent, plan } => match plan.next() {
+                Some(w) => SCRATCH.with_borrow_mut(|scratch| Ok(self.0.decode_chunk(latent, w, false, request, scratch)?)),
+                None => Ok(Vec::new()),
+            },
+        }
     }
 }
 
@@ -163,7 +202,13 @@ impl Backend for WasmBackend {
     fn encode(&self, ipa: &str, _ids: &PhonemeIds, request: &Request) -> Result<Encoded, HostError> {
         self.with(|e| e.encode(ipa, request))
     }
-    fn decode(&self, latent: &Latent, window: Window, request: &Request) -> Result<Vec<f32>, HostError> {
-        self.with(|e| e.decode_window(latent, window, request.speaker))
+    fn decode(&self, decoding: &mut Decoding, request: &Request) -> Result<Vec<f32>, HostError> {
+        match decoding {
+            Decoding::Windows { latent, plan } => match plan.next() {
+                Some(w) => self.with(|e| e.decode_window(latent, w, request.speaker)),
+                None => Ok(Vec::new()),
+            },
+            Decoding::Stream(_) => Err(HostError::Stopped("a native stream was handed to the wasm backend".into())),
+        }
     }
 }

@@ -16,14 +16,12 @@ use std::time::{Duration, Instant};
 use parla_core::events::word_timings;
 use parla_core::frames::{self, FrameReader, FrameWriter};
 use parla_core::front::FrontEnd;
-use parla_core::chunk::ChunkPlan;
 use parla_core::infer::Request;
-use parla_core::regulate::Latent;
 use parla_core::phonemes::PhonemeIds;
 use parla_core::sched::{self, Outcome, Scheduler, Step, StepKind, Stop, StreamId, StreamOptions, Verdict};
 use parla_core::segment::{Policy, Segment, Segmenter};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Decoding};
 use crate::error::HostError;
 
 /// Decoder frames of silence handed out per step for a `<break>`.
@@ -120,7 +118,7 @@ pub struct StreamSettings {
 
 /// What a segment becomes once its encoder step has run.
 enum Utterance {
-    Speech(Box<(Latent, ChunkPlan)>),
+    Speech(Box<Decoding>),
     Silence(usize),
 }
 
@@ -557,8 +555,7 @@ fn run(shared: &Shared, job: Job, spent: &mut StreamTimes) -> Done {
             spent.encoder += t.elapsed();
             match encoded {
                 Ok(e) => {
-                    let plan = ChunkPlan::new(e.latent.frames, request.chunking);
-                    let utterance = Some(Utterance::Speech(Box::new((e.latent, plan))));
+                    let utterance = Some(Utterance::Speech(Box::new(e.decoding)));
                     Done::Encoded { utterance, text: Some(text), words: ids.words, durations: e.durations }
                 }
                 Err(e) => Done::Failed(e.to_string()),
@@ -570,14 +567,12 @@ fn run(shared: &Shared, job: Job, spent: &mut StreamTimes) -> Done {
             Done::Decoded { utterance: rest, samples: vec![0.0; n] }
         }
         Job::Decode(Some(Utterance::Speech(mut speech)), request) => {
-            let (latent, plan) = &mut *speech;
-            let Some(window) = plan.next() else { return Done::Decoded { utterance: None, samples: Vec::new() } };
             let t = Instant::now();
-            let decoded = shared.backend.decode(latent, window, &request);
+            let decoded = shared.backend.decode(&mut speech, &request);
             spent.decoder += t.elapsed();
             match decoded {
                 Ok(samples) => {
-                    let more = plan.remaining() > 0;
+                    let more = speech.remaining_frames() > 0;
                     Done::Decoded { utterance: more.then_some(Utterance::Speech(speech)), samples }
                 }
                 Err(e) => Done::Failed(e.to_string()),

@@ -5,10 +5,12 @@
 //! plans for fixed window lengths. [`Voice::synthesize`] runs the encoder and length regulation
 //! and returns a [`Synthesis`], which yields audio one chunk at a time.
 
+pub mod pulse;
 pub mod surgery;
 mod synth;
 mod voice;
 
+pub use pulse::DecoderStream;
 pub use synth::{Chunk, Synthesis};
 pub use voice::{Encoded, LoadOptions, Request, Voice};
 

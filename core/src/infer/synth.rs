@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::vec::Vec;
 
+use super::pulse::DecoderStream;
 use super::voice::{Request, Voice};
 use super::VoiceError;
 use crate::chunk::{ChunkPlan, Window};
@@ -17,7 +18,13 @@ pub struct Chunk {
     pub samples: Vec<f32>,
 }
 
-/// An utterance whose encoder has run: decodes one window per [`Synthesis::next_chunk`].
+/// An utterance whose encoder has run: decodes one chunk per [`Synthesis::next_chunk`].
+///
+/// A voice that streams ([`Voice::streams`]) decodes each frame once, exactly, and chunk `i`
+/// holds at least `request.chunking.keep(i)` frames (all that the pulses decoded gave: audio is
+/// never held back). Otherwise chunk `i` is a window of
+/// `request.chunking.keep(i)` frames decoded with context on both sides ([`crate::chunk`]). An utterance that fits in the first
+/// chunk is decoded whole.
 pub struct Synthesis {
     voice: Arc<Voice>,
     request: Request,
@@ -25,12 +32,26 @@ pub struct Synthesis {
     latent: Latent,
     plan: ChunkPlan,
     scratch: Vec<f32>,
+    stream: Option<Streaming>,
+}
+
+/// Where a streamed utterance is.
+struct Streaming {
+    decoder: DecoderStream,
+    index: usize,
+    next_frame: usize,
 }
 
 impl Synthesis {
-    pub(crate) fn new(voice: Arc<Voice>, request: Request, durations: Vec<u32>, latent: Latent) -> Synthesis {
+    pub(crate) fn new(voice: Arc<Voice>, request: Request, durations: Vec<u32>, latent: Latent) -> Result<Synthesis, super::VoiceError> {
         let plan = ChunkPlan::new(latent.frames, request.chunking);
-        Synthesis { voice, request, durations, latent, plan, scratch: Vec::new() }
+        // An utterance asked for in one chunk is decoded whole: nothing to stream.
+        let one_chunk = request.chunking.keep(0) >= latent.frames;
+        let stream = match voice.stream_decoder(latent.clone(), &request).filter(|_| !one_chunk) {
+            Some(decoder) => Some(Streaming { decoder: decoder?, index: 0, next_frame: 0 }),
+            None => None,
+        };
+        Ok(Synthesis { voice, request, durations, latent, plan, scratch: Vec::new(), stream })
     }
 
     /// Frames per phoneme id, as the encoder predicted.
@@ -55,6 +76,18 @@ impl Synthesis {
 
     /// Decodes the next chunk; `None` once the utterance is complete.
     pub fn next_chunk(&mut self) -> Option<Result<Chunk, VoiceError>> {
+        if let Some(s) = self.stream.as_mut() {
+            if s.decoder.remaining_frames() == 0 {
+                return None;
+            }
+            let keep = self.request.chunking.keep(s.index);
+            s.index += 1;
+            let first_frame = s.next_frame;
+            return Some(s.decoder.next(keep).map(|samples| {
+                s.next_frame += samples.len().div_ceil(self.voice.hop());
+                Chunk { first_frame, samples }
+            }));
+        }
         let w = self.plan.next()?;
         Some(self.decode_window(w, false))
     }
@@ -68,6 +101,19 @@ impl Synthesis {
     /// window decodes independently of the others with [`Voice::decode_chunk`]).
     pub fn into_parts(self) -> (Vec<u32>, Latent, ChunkPlan) {
         (self.durations, self.latent, self.plan)
+    }
+
+    /// Whether chunks come from the exact streaming decoder (else from windows).
+    pub fn is_streamed(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// Frames not yet handed out by [`Synthesis::next_chunk`].
+    pub fn remaining_frames(&self) -> usize {
+        match &self.stream {
+            Some(s) => s.decoder.remaining_frames(),
+            None => self.plan.remaining(),
+        }
     }
 
     /// Decodes the whole utterance in one exact decoder call (the reference chunking must match).

@@ -9,6 +9,7 @@ use prost::Message;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::DimLike;
 
+use super::pulse::{DecoderStream, PulsedPlan};
 use super::surgery::{self, Halves};
 use super::synth::Synthesis;
 use super::VoiceError;
@@ -70,6 +71,9 @@ pub struct Voice {
     encoder: Plan,
     decoder_any: Plan,
     decoder_fixed: Vec<(usize, Plan)>,
+    /// The decoder as a streaming model ([`super::pulse`]); `None` if this voice's decoder
+    /// could not be turned into one (then synthesis decodes windows).
+    decoder_pulsed: Option<PulsedPlan>,
 }
 
 impl core::fmt::Debug for Voice {
@@ -171,11 +175,13 @@ impl Voice {
             hop = samples / len;
             decoder_fixed.push((len, fixed.into_runnable().map_err(VoiceError::tract("plan a decoder window"))?));
         }
+        // A voice whose decoder the pulse transform cannot handle still speaks, through windows.
+        let decoder_pulsed = PulsedPlan::build(&dec, &t, hop, options.chunking.first).ok();
         let decoder_any = dec
             .into_optimized()
             .and_then(|m| m.into_runnable())
             .map_err(VoiceError::tract("optimise the decoder"))?;
-        Ok(Voice { config, multi_speaker, channels, hop, encoder, decoder_any, decoder_fixed })
+        Ok(Voice { config, multi_speaker, channels, hop, encoder, decoder_any, decoder_fixed, decoder_pulsed })
     }
 
     /// The voice's config.
@@ -243,6 +249,24 @@ impl Voice {
         Ok(Encoded { channels: self.channels, m_p, logs_p, durations })
     }
 
+    /// Whether this voice decodes exactly in a stream ([`Voice::stream_decoder`]).
+    pub fn streams(&self) -> bool {
+        self.decoder_pulsed.is_some()
+    }
+
+    /// Starts decoding `z` as a stream: each frame decoded once, the output equal to
+    /// whole-utterance decoding (see [`super::pulse`]). `None` if this voice cannot stream.
+    pub fn stream_decoder(&self, z: regulate::Latent, request: &Request) -> Option<Result<DecoderStream, VoiceError>> {
+        let plan = self.decoder_pulsed.as_ref()?;
+        if let Err(e) = self.check(request) {
+            return Some(Err(e));
+        }
+        if z.channels != self.channels {
+            return Some(Err(crate::Error::BadShape("latent channels do not match the voice").into()));
+        }
+        Some(DecoderStream::new(plan, self.hop, z, self.speaker_input(request)))
+    }
+
     /// Decodes frames `start..start + len` of `z`: `len · hop` samples.
     ///
     /// A window of a planned length runs its optimised plan. A shorter one (an utterance shorter
@@ -307,7 +331,7 @@ impl Voice {
             request.scales.noise_scale,
             &mut rng,
         )?;
-        Ok(Synthesis::new(self.clone(), *request, encoded.durations, latent))
+        Synthesis::new(self.clone(), *request, encoded.durations, latent)
     }
 }
 

@@ -271,7 +271,7 @@ impl WasmEngine {
         let mut data = Vec::new();
         read_f32s(self.x.memory.data(&self.store), ptr, channels * started.frames, &mut data)?;
         let latent = parla_core::regulate::Latent { channels, frames: started.frames, data };
-        Ok(crate::backend::Encoded { durations: started.durations, latent })
+        Ok(crate::backend::Encoded { durations: started.durations, decoding: crate::backend::Decoding::windows(latent, request.chunking) })
     }
 
     /// Decodes one window of host-held latents; returns the kept frames' samples.

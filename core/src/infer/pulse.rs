@@ -1,0 +1,263 @@
+//! Exact streaming decoding: the decoder turned into a stateful model that takes a fixed number
+//! of frames per call (a *pulse*) and carries every convolution's left context from call to call.
+//!
+//! Window decoding (see [`crate::chunk`]) re-decodes context frames on both sides of every chunk,
+//! which costs `(keep + 2·context) / keep` and is only close to whole-utterance decoding. tract's
+//! pulse transform rewrites each convolution to keep its own history in a delay line, so every
+//! frame is decoded once and the output is the whole-utterance output, delayed by the network's
+//! right receptive field (about 42 frames for Piper's medium voices). The first audio therefore
+//! needs that many frames decoded; after that each pulse of frames gives as many frames of audio.
+//!
+//! Two things in tract-pulse 0.23.9 need help, both handled here when the plan is built:
+//! - the flow reverses channels with a step −1 Slice, kept by tract as a `Downsample` whose axes
+//!   the transform cannot follow: it is rewritten as a `Gather` of reversed channel indices;
+//! - a strided `Deconv` (the vocoder's upsampling) gets its input's delay in input samples where
+//!   it must be `stride` times that in output samples: the stock rule is wrapped and the delay
+//!   of what it builds is scaled. Without this the output is noise (measured: −2 dB SNR; with
+//!   it, 127 dB against whole-utterance decoding).
+
+use std::any::TypeId;
+use std::boxed::Box;
+use std::vec;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::vec::Vec;
+use std::format;
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::array::Gather;
+use tract_onnx::tract_core::ops::cnn::Deconv;
+use tract_onnx::tract_core::internal::{anyhow, DimLike, TractErrorContext};
+use tract_onnx::tract_core::ops::Downsample;
+use tract_pulse::internal::{PulsedModel, PulsedModelExt};
+use tract_pulse::ops::OpPulsifier;
+use tract_pulse_opl::ops::DeconvDelay;
+
+use super::VoiceError;
+use crate::regulate::Latent;
+
+/// Fewest frames per pulse: smaller pulses cost more per frame (measured on the medium voice:
+/// 2.8 ms per frame at 8, 2.4 at 16, 2.0 at 44, against 2.1 for a fixed 40-frame window).
+pub const MIN_PULSE_FRAMES: usize = 16;
+
+/// About how many frames a pulse should have when the first chunk needs several.
+const TARGET_PULSE_FRAMES: usize = 20;
+
+/// A decoder plan that streams.
+#[derive(Debug)]
+pub(crate) struct PulsedPlan {
+    plan: Arc<TypedSimplePlan>,
+    frames_symbol: Symbol,
+    /// Frames per call.
+    pulse: usize,
+    /// Samples of the output that come before the utterance's first sample.
+    delay: usize,
+}
+
+impl PulsedPlan {
+    /// Builds the streaming plan from the typed, decluttered decoder (`frames` is its symbolic
+    /// frame count), for first chunks of `first` frames.
+    ///
+    /// The pulse is sized so that a whole number of pulses covers the decoder's delay plus the
+    /// first chunk with little waste: for the medium voice (delay 42.1 frames) and a first
+    /// chunk of 16 frames, two pulses of 30. The first chunk must be long enough to play while
+    /// the next pulse decodes, or a real-time listener runs dry (with a 1-frame first chunk it did).
+    pub(crate) fn build(decoder: &TypedModel, frames: &Symbol, hop: usize, first: usize) -> TractResult<PulsedPlan> {
+        fix_strided_deconv_delay()?;
+        let mut model = decoder.clone();
+        reverse_channels_by_gather(&mut model)?;
+        let delay_of = |pulsed: &PulsedModel| -> TractResult<usize> {
+            Ok(pulsed.output_fact(0)?.stream.as_ref().context("decoder output does not stream")?.delay)
+        };
+        let probe = PulsedModel::new(&model, frames.clone(), &MIN_PULSE_FRAMES.to_dim())?;
+        let needed = (delay_of(&probe)? + first.max(1) * hop).div_ceil(hop.max(1));
+        let pulses = (needed / TARGET_PULSE_FRAMES).max(1);
+        let pulse = needed.div_ceil(pulses).max(MIN_PULSE_FRAMES);
+        let pulsed = if pulse == MIN_PULSE_FRAMES { probe } else { PulsedModel::new(&model, frames.clone(), &pulse.to_dim())? };
+        let delay = delay_of(&pulsed)?;
+        let plan = pulsed.into_typed()?.into_optimized()?.into_runnable()?;
+        Ok(PulsedPlan { plan, frames_symbol: frames.clone(), pulse, delay })
+    }
+}
+
+/// One utterance being decoded pulse by pulse (see the module docs). Owns the decoder's state,
+/// so one stream's calls must go to the same `DecoderStream`, in order.
+pub struct DecoderStream {
+    state: TypedSimpleState,
+    frames_symbol: Symbol,
+    pulse: usize,
+    hop: usize,
+    latent: Latent,
+    speaker: Option<TValue>,
+    /// Frames fed so far (past the end: silent frames that flush the delay line).
+    fed: usize,
+    /// Output samples still to drop before the utterance's first sample.
+    to_skip: usize,
+    /// Samples handed out so far.
+    emitted: usize,
+    /// Decoded samples beyond the last chunk handed out (a pulse rarely ends on a chunk's end).
+    ahead: Vec<f32>,
+    scratch: Vec<f32>,
+}
+
+impl core::fmt::Debug for DecoderStream {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DecoderStream").field("frames", &self.latent.frames).field("fed", &self.fed).field("emitted", &self.emitted).finish()
+    }
+}
+
+impl DecoderStream {
+    pub(crate) fn new(plan: &PulsedPlan, hop: usize, latent: Latent, speaker: Option<TValue>) -> Result<DecoderStream, VoiceError> {
+        let state = plan.plan.spawn().map_err(VoiceError::tract("start a decoder stream"))?;
+        Ok(DecoderStream {
+            state,
+            frames_symbol: plan.frames_symbol.clone(),
+            pulse: plan.pulse,
+            hop,
+            latent,
+            speaker,
+            fed: 0,
+            to_skip: plan.delay,
+            emitted: 0,
+            ahead: Vec::new(),
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Samples of the whole utterance.
+    pub fn total_samples(&self) -> usize {
+        self.latent.frames * self.hop
+    }
+
+    /// Frames of audio not yet handed out.
+    pub fn remaining_frames(&self) -> usize {
+        (self.total_samples() - self.emitted).div_ceil(self.hop)
+    }
+
+    /// The latents being decoded.
+    pub fn latent(&self) -> &Latent {
+        &self.latent
+    }
+
+    /// Decodes pulses until at least `frames` more frames of audio are ready (fewer at the end
+    /// of the utterance) and returns every whole frame ready: audio already decoded is never
+    /// held back. Empty once everything is out.
+    pub fn next(&mut self, frames: usize) -> Result<Vec<f32>, VoiceError> {
+        let left = self.total_samples() - self.emitted;
+        let want = (frames.max(1) * self.hop).min(left);
+        while self.ahead.len() < want {
+            let audio = self.pulse_once()?;
+            let skip = self.to_skip.min(audio.len());
+            self.to_skip -= skip;
+            let take = (audio.len() - skip).min(left - self.ahead.len());
+            self.ahead.extend_from_slice(&audio[skip..skip + take]);
+        }
+        let whole_frames = if self.ahead.len() == left { left } else { self.ahead.len() / self.hop * self.hop };
+        let rest = self.ahead.split_off(whole_frames);
+        let out = core::mem::replace(&mut self.ahead, rest);
+        self.emitted += out.len();
+        Ok(out)
+    }
+
+    /// Feeds the next pulse of frames and returns what the decoder gives for it.
+    fn pulse_once(&mut self) -> Result<Vec<f32>, VoiceError> {
+        let (p, frames, channels) = (self.pulse, self.latent.frames, self.latent.channels);
+        let start = self.fed.min(frames);
+        let real = frames.saturating_sub(self.fed).min(p);
+        self.latent.window_into(start, real, p, &mut self.scratch);
+        let z = tract_ndarray::Array3::from_shape_vec((1, channels, p), core::mem::take(&mut self.scratch))
+            .map_err(|_| crate::Error::BadShape("z_p pulse"))?;
+        let mask = tract_ndarray::Array3::<f32>::from_shape_fn((1, 1, p), |(_, _, t)| if t < real { 1.0 } else { 0.0 });
+        let mut inputs: TVec<TValue> = tvec![Tensor::from(z).into(), Tensor::from(mask).into()];
+        inputs.extend(self.speaker.clone());
+        let state = &mut self.state;
+        let run = || -> TractResult<Vec<f32>> {
+            state.set_inputs(inputs)?;
+            state.turn_state.resolved_symbols.set(&self.frames_symbol, frames as i64);
+            state.exec()?;
+            let out = state.outputs()?;
+            state.reset_turn()?;
+            Ok(out[0].to_plain_array_view::<f32>()?.iter().copied().collect())
+        };
+        let audio = run().map_err(VoiceError::tract("run the streaming decoder"))?;
+        if audio.len() != p * self.hop {
+            return Err(crate::Error::BadShape("streaming decoder output is not pulse × hop").into());
+        }
+        self.fed += p;
+        Ok(audio)
+    }
+}
+
+/// The flow's channel flips (`Downsample` with stride −1 on the channel axis) as `Gather`s.
+fn reverse_channels_by_gather(model: &mut TypedModel) -> TractResult<()> {
+    for id in model.eval_order()? {
+        let node = model.node(id).clone();
+        let Some(ds) = node.op_as::<Downsample>() else { continue };
+        if ds.stride != -1 || ds.modulo != 0 {
+            continue;
+        }
+        let channels = model.outlet_fact(node.inputs[0])?.shape[ds.axis].to_usize()?;
+        let reversed = tensor1(&(0..channels as i64).rev().collect::<Vec<_>>());
+        let mut patch = TypedModelPatch::default();
+        let x = patch.tap_model(model, node.inputs[0])?;
+        let indices = patch.add_const(format!("{}.reversed", node.name), reversed)?;
+        let out = patch.wire_node(&node.name, Gather::new(ds.axis), &[x, indices])?;
+        patch.shunt_outside(model, id.into(), out[0])?;
+        patch.apply(model)?;
+    }
+    Ok(())
+}
+
+/// tract-pulse's own rule for `Deconv`, kept to be called from the corrected one.
+static STOCK_DECONV: OnceLock<OpPulsifier> = OnceLock::new();
+
+/// Replaces tract-pulse's `Deconv` rule (process-wide, once) with one that scales the delay.
+fn fix_strided_deconv_delay() -> TractResult<()> {
+    if STOCK_DECONV.get().is_some() {
+        return Ok(());
+    }
+    let inventory = OpPulsifier::inventory();
+    let stock = {
+        let rules = inventory.read().map_err(|_| anyhow!("tract-pulse rule table poisoned"))?;
+        let rule = rules.get(&TypeId::of::<Deconv>()).context("tract-pulse has no Deconv rule")?;
+        OpPulsifier { type_id: rule.type_id, name: rule.name, func: rule.func }
+    };
+    if STOCK_DECONV.set(stock).is_ok() {
+        OpPulsifier::register::<Deconv>(pulsify_deconv)?;
+    }
+    Ok(())
+}
+
+fn pulsify_deconv(
+    source: &TypedModel,
+    node: &TypedNode,
+    target: &mut PulsedModel,
+    mapping: &HashMap<OutletId, OutletId>,
+    symbol: &Symbol,
+    pulse: &TDim,
+) -> TractResult<Option<TVec<OutletId>>> {
+    let stock = STOCK_DECONV.get().context("stock Deconv rule")?;
+    let op = node.op_as::<Deconv>().context("not a Deconv")?;
+    let input_delay = target.outlet_fact(mapping[&node.inputs[0]])?.stream.as_ref().map_or(0, |s| s.delay);
+    let first_new = target.nodes().len();
+    let Some(wires) = (stock.func)(source, node, target, mapping, symbol, pulse)? else { return Ok(None) };
+    let Some(dd) = (first_new..target.nodes().len()).find(|&n| target.node(n).op_as::<DeconvDelay>().is_some()) else {
+        return Ok(Some(wires));
+    };
+    let mut fixed = target.node(dd).op_as::<DeconvDelay>().context("DeconvDelay")?.clone();
+    let stride = op.pool_spec.stride(fixed.axis - op.pool_spec.data_format.h_axis());
+    let extra = input_delay * (stride - 1);
+    if extra > 0 {
+        fixed.delay += extra;
+        target.node_mut(dd).op = Box::new(fixed);
+        // Everything the stock rule wired after the DeconvDelay inherited the short delay.
+        for n in dd..target.nodes().len() {
+            for outlet in target.node_mut(n).outputs.iter_mut() {
+                if let Some(stream) = outlet.fact.stream.as_mut() {
+                    stream.delay += extra;
+                }
+            }
+        }
+    }
+    Ok(Some(wires))
+}
