@@ -9,7 +9,9 @@
 //! 2. [`phonemes::PhonemeIds`] turns IPA into the ids the voice was trained on;
 //! 3. the encoder (in `infer`) yields per-phoneme means, log-scales and durations;
 //! 4. [`regulate`] repeats each phoneme's column for its duration and adds seeded noise;
-//! 5. [`chunk::ChunkPlan`] cuts the frames into decoder windows so audio streams out in chunks.
+//! 5. the decoder (in `infer`) turns them into audio chunk by chunk: exactly, as a stream that
+//!    carries each convolution's state (`infer::pulse`), or in windows with context on both
+//!    sides ([`chunk::ChunkPlan`]) where state cannot follow a stream from call to call.
 #![no_std]
 #![warn(missing_docs)]
 extern crate alloc;

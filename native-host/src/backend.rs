@@ -110,7 +110,7 @@ impl Backend for NativeBackend {
     }
     fn decode(&self, decoding: &mut Decoding, request: &Request) -> Result<Vec<f32>, HostError> {
         match decoding {
-            Decoding::Stream(s) => Ok(s.next_chunk().transpose()?.map(|c| c.samples).unwrap_or_default()),
+            Decoding::Stream(s) => Ok(Synthesis::next_chunk(s).transpose()?.map(|c| c.samples).unwrap_or_default()),
             Decoding::Windows { latent, plan } => match plan.next() {
                 Some(w) => SCRATCH.with_borrow_mut(|scratch| Ok(self.0.decode_chunk(latent, w, false, request, scratch)?)),
                 None => Ok(Vec::new()),
