@@ -144,7 +144,7 @@ impl DecoderStream {
     /// held back. Empty once everything is out.
     pub fn next(&mut self, frames: usize) -> Result<Vec<f32>, VoiceError> {
         let left = self.total_samples() - self.emitted;
-        let want = (frames.max(1) * self.hop).min(left);
+        let want = frames.max(1).saturating_mul(self.hop).min(left);
         while self.ahead.len() < want {
             let audio = self.pulse_once()?;
             let skip = self.to_skip.min(audio.len());

@@ -22,8 +22,8 @@ pub struct Chunk {
 ///
 /// A voice that streams ([`Voice::streams`]) decodes each frame once, exactly, and chunk `i`
 /// holds at least `request.chunking.keep(i)` frames (all that the pulses decoded gave: audio is
-/// never held back). Otherwise chunk `i` is a window of
-/// `request.chunking.keep(i)` frames decoded with context on both sides ([`crate::chunk`]). An utterance that fits in the first
+/// never held back). Otherwise chunk `i` is a window of `request.chunking.keep(i)` frames
+/// decoded with context on both sides ([`crate::chunk`]). An utterance that fits in the first
 /// chunk is decoded whole.
 pub struct Synthesis {
     voice: Arc<Voice>,
@@ -47,7 +47,7 @@ impl Synthesis {
         let plan = ChunkPlan::new(latent.frames, request.chunking);
         // An utterance asked for in one chunk is decoded whole: nothing to stream.
         let one_chunk = request.chunking.keep(0) >= latent.frames;
-        let stream = match voice.stream_decoder(latent.clone(), &request).filter(|_| !one_chunk) {
+        let stream = match (!one_chunk).then(|| voice.stream_decoder(latent.clone(), &request)).flatten() {
             Some(decoder) => Some(Streaming { decoder: decoder?, index: 0, next_frame: 0 }),
             None => None,
         };
