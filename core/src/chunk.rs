@@ -109,6 +109,13 @@ impl ChunkPlan {
         ChunkPlan { frames, chunking, next: 0, index: 0 }
     }
 
+    /// Plans the rest of an utterance whose first `done` frames were decoded elsewhere: its
+    /// windows have context on both sides from the start.
+    pub fn resume(frames: usize, chunking: Chunking, done: usize) -> ChunkPlan {
+        let next = done.min(frames);
+        ChunkPlan { frames, chunking, next, index: usize::from(next > 0) }
+    }
+
     /// Frames not yet handed out.
     pub fn remaining(&self) -> usize {
         self.frames - self.next
@@ -167,6 +174,17 @@ mod tests {
                 check_cover(frames, c);
             }
         }
+    }
+
+    #[test]
+    fn a_resumed_plan_covers_the_rest_with_context_on_both_sides() {
+        let c = Chunking { first: 16, size: 64, context: 24 };
+        let ws: Vec<Window> = ChunkPlan::resume(300, c, 100).collect();
+        assert_eq!(ws[0].keep_start, 100);
+        assert!(ws[0].keep_offset() >= c.context && ws[0].start + ws[0].len >= 100 + ws[0].keep_len + c.context);
+        assert_eq!(ws.iter().map(|w| w.keep_len).sum::<usize>(), 200);
+        assert_eq!(ChunkPlan::resume(300, c, 0).next(), ChunkPlan::new(300, c).next());
+        assert_eq!(ChunkPlan::resume(300, c, 400).remaining(), 0);
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! What the multiplexer ([`crate::mux`]) needs from an engine: encode an utterance, then decode
 //! it chunk by chunk. The utterance's state ([`Decoding`]) lives in the host, so any worker can
 //! run any stream's next step. Natively that state is the core's exact streaming decoder; for
-//! wasm it is the latents and a window plan, so any guest instance can decode any window. The
-//! voice's weights exist once per native process or once per guest instance, never per stream.
+//! wasm it is a handle to a stream inside one guest instance (plus a copy of its latents, so the
+//! utterance survives the loss of that instance). The voice's weights exist once per native
+//! process or once per guest instance, never per stream.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use parla_core::chunk::{ChunkPlan, Chunking};
@@ -37,6 +39,8 @@ pub enum Decoding {
     },
     /// The core's exact streaming decoder, whose state travels with the utterance.
     Stream(Box<Synthesis>),
+    /// A stream whose decoder state lives in one wasm guest instance.
+    Guest(Box<GuestStream>),
 }
 
 impl Decoding {
@@ -50,6 +54,7 @@ impl Decoding {
         match self {
             Decoding::Windows { plan, .. } => plan.remaining(),
             Decoding::Stream(s) => s.remaining_frames(),
+            Decoding::Guest(g) => g.latent.frames - g.done.min(g.latent.frames),
         }
     }
 }
@@ -111,6 +116,7 @@ impl Backend for NativeBackend {
     fn decode(&self, decoding: &mut Decoding, request: &Request) -> Result<Vec<f32>, HostError> {
         match decoding {
             Decoding::Stream(s) => Ok(Synthesis::next_chunk(s).transpose()?.map(|c| c.samples).unwrap_or_default()),
+            Decoding::Guest(_) => Err(HostError::Stopped("a wasm stream was handed to the native backend".into())),
             Decoding::Windows { latent, plan } => match plan.next() {
                 Some(w) => SCRATCH.with_borrow_mut(|scratch| Ok(self.0.decode_chunk(latent, w, false, request, scratch)?)),
                 None => Ok(Vec::new()),
@@ -119,18 +125,61 @@ impl Backend for NativeBackend {
     }
 }
 
-/// The core's wasm build in wasmtime: a few guest instances, each with the voice loaded, used
-/// by whichever worker is free. An instance whose call failed (a trap, say) is dropped and a
-/// fresh one loaded in its place on next use, so one bad request never poisons the others.
+/// One guest instance, and what the host knows of it.
+struct Slot {
+    engine: Mutex<Option<WasmEngine>>,
+    /// Bumped whenever the instance is thrown away: streams opened in an older one are gone.
+    generation: AtomicU64,
+    /// Streams opened here and not yet dropped (new streams go where this is smallest).
+    open: AtomicUsize,
+    /// Streams dropped unfinished, `(generation, handle)`: closed at the instance's next use.
+    dropped: Mutex<Vec<(u64, u32)>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// An utterance decoded by one guest instance, which keeps its decoder's state (see
+/// [`WasmBackend`]). If that instance is lost, the rest of the utterance is decoded window by
+/// window from the host's copy of its latents, on any instance.
+pub struct GuestStream {
+    slot: Arc<Slot>,
+    generation: u64,
+    handle: u32,
+    latent: Latent,
+    chunking: Chunking,
+    /// Frames decoded so far.
+    done: usize,
+    /// The guest has closed the stream itself (done or failed), or its instance is gone.
+    closed: bool,
+}
+
+impl Drop for GuestStream {
+    fn drop(&mut self) {
+        self.slot.open.fetch_sub(1, Ordering::Relaxed);
+        if !self.closed {
+            lock(&self.slot.dropped).push((self.generation, self.handle));
+        }
+    }
+}
+
+/// The core's wasm build in wasmtime: a few guest instances, each with the voice loaded. Each
+/// utterance is opened as a stream in the instance with the fewest streams and decoded there
+/// chunk by chunk, so the guest carries its decoder's state (every frame decoded once). An
+/// instance whose call failed (a trap, say) is thrown away and a fresh one loaded in its place
+/// on next use, so one bad request never poisons the others: that request fails, and the other
+/// streams of the lost instance go on window by window elsewhere.
 pub struct WasmBackend {
     runtime: WasmRuntime,
-    instances: Vec<Mutex<Option<WasmEngine>>>,
+    slots: Vec<Arc<Slot>>,
     onnx: Arc<[u8]>,
     json: Arc<[u8]>,
     chunking: Chunking,
     config: VoiceConfig,
     sample_rate: u32,
     hop: usize,
+    recovered: AtomicUsize,
 }
 
 impl WasmBackend {
@@ -143,49 +192,114 @@ impl WasmBackend {
             use crate::engine::Engine;
             (first.sample_rate(), first.hop())
         };
-        let mut slots = vec![Mutex::new(Some(first))];
+        let slot = |engine| {
+            let (generation, open, dropped) = (AtomicU64::new(0), AtomicUsize::new(0), Mutex::new(Vec::new()));
+            Arc::new(Slot { engine: Mutex::new(Some(engine)), generation, open, dropped })
+        };
+        let mut slots = vec![slot(first)];
         for _ in 1..instances.max(1) {
-            slots.push(Mutex::new(Some(WasmEngine::load_in(&runtime, onnx, json, chunking)?)));
+            slots.push(slot(WasmEngine::load_in(&runtime, onnx, json, chunking)?));
         }
-        Ok(WasmBackend { runtime, instances: slots, onnx: onnx.into(), json: json.into(), chunking, config, sample_rate, hop })
+        Ok(WasmBackend {
+            runtime,
+            slots,
+            onnx: onnx.into(),
+            json: json.into(),
+            chunking,
+            config,
+            sample_rate,
+            hop,
+            recovered: AtomicUsize::new(0),
+        })
     }
 
     /// A free instance (or, if all are busy, waits for one).
-    fn acquire(&self) -> MutexGuard<'_, Option<WasmEngine>> {
-        for slot in &self.instances {
-            match slot.try_lock() {
-                Ok(g) => return g,
-                Err(TryLockError::Poisoned(p)) => return p.into_inner(),
+    fn acquire(&self) -> (&Slot, MutexGuard<'_, Option<WasmEngine>>) {
+        for slot in &self.slots {
+            match slot.engine.try_lock() {
+                Ok(g) => return (slot, g),
+                Err(TryLockError::Poisoned(p)) => return (slot, p.into_inner()),
                 Err(TryLockError::WouldBlock) => {}
             }
         }
-        self.instances[0].lock().unwrap_or_else(|p| p.into_inner())
+        (&self.slots[0], lock(&self.slots[0].engine))
     }
 
-    /// Runs `f` on an instance; on failure the instance is thrown away.
-    fn with<T>(&self, f: impl FnOnce(&mut WasmEngine) -> Result<T, HostError>) -> Result<T, HostError> {
-        let mut slot = self.acquire();
-        if slot.is_none() {
-            *slot = Some(WasmEngine::load_in(&self.runtime, &self.onnx, &self.json, self.chunking)?);
+    /// Runs `f` on the locked instance of `slot` (loading one if there is none), after closing
+    /// the streams dropped since its last use. A failed instance is thrown away.
+    fn run<T>(
+        &self,
+        slot: &Slot,
+        guard: &mut MutexGuard<'_, Option<WasmEngine>>,
+        f: impl FnOnce(&mut WasmEngine, u64) -> Result<T, HostError>,
+    ) -> Result<T, HostError> {
+        if guard.is_none() {
+            **guard = Some(WasmEngine::load_in(&self.runtime, &self.onnx, &self.json, self.chunking)?);
         }
-        let engine = slot.as_mut().expect("just loaded");
-        let result = f(engine);
+        let engine = guard.as_mut().expect("just loaded");
+        let generation = slot.generation.load(Ordering::Relaxed);
+        let dropped = std::mem::take(&mut *lock(&slot.dropped));
+        let result = dropped
+            .into_iter()
+            .filter(|&(g, _)| g == generation)
+            .try_for_each(|(_, handle)| engine.close(handle))
+            .and_then(|()| f(engine, generation));
         // A trapped instance (or one that failed in any other way mid-call) is not trusted again.
         if matches!(result, Err(HostError::Trap(_) | HostError::Wasm(_))) {
-            *slot = None;
+            **guard = None;
+            slot.generation.fetch_add(1, Ordering::Relaxed);
         }
         result
     }
 
+    /// Runs `f` on whichever instance is free.
+    fn with<T>(&self, f: impl FnOnce(&mut WasmEngine) -> Result<T, HostError>) -> Result<T, HostError> {
+        let (slot, mut guard) = self.acquire();
+        self.run(slot, &mut guard, |e, _| f(e))
+    }
+
     /// Instances alive now (the others are reloaded on next use).
     pub fn live_instances(&self) -> usize {
-        self.instances.iter().filter(|s| s.lock().map(|g| g.is_some()).unwrap_or(false)).count()
+        self.slots.iter().filter(|s| lock(&s.engine).is_some()).count()
+    }
+
+    /// Streams that lost their instance part-way and went on window by window.
+    pub fn recovered_streams(&self) -> usize {
+        self.recovered.load(Ordering::Relaxed)
+    }
+
+    /// Streams open in the guest instances now (those dropped but not yet closed included).
+    pub fn open_streams(&self) -> Result<usize, HostError> {
+        let mut n = 0;
+        for slot in &self.slots {
+            if let Some(e) = lock(&slot.engine).as_mut() {
+                n += e.open_streams()?;
+            }
+        }
+        Ok(n)
     }
 
     /// Test hook: makes the next call on some instance trap.
     #[doc(hidden)]
     pub fn trap_once(&self) -> Result<(), HostError> {
         self.with(|e| e.trap())
+    }
+
+    /// The next chunk of a stream pinned to an instance; `None` if that instance is gone.
+    fn next_pinned(&self, g: &mut GuestStream) -> Option<Result<Vec<f32>, HostError>> {
+        let slot = Arc::clone(&g.slot);
+        let mut guard = lock(&slot.engine);
+        if guard.is_none() || slot.generation.load(Ordering::Relaxed) != g.generation {
+            g.closed = true;
+            return None;
+        }
+        let mut out = Vec::new();
+        let result = self.run(&slot, &mut guard, |e, _| e.next(g.handle, &mut out));
+        g.done += out.len() / self.hop;
+        // The guest closes a stream once its last chunk is out or when it fails; a failed
+        // instance takes its streams with it.
+        g.closed = result.is_err() || out.is_empty() || g.done >= g.latent.frames;
+        Some(result.map(|()| out))
     }
 }
 
@@ -200,10 +314,26 @@ impl Backend for WasmBackend {
         self.hop
     }
     fn encode(&self, ipa: &str, _ids: &PhonemeIds, request: &Request) -> Result<Encoded, HostError> {
-        self.with(|e| e.encode(ipa, request))
+        let slot = self.slots.iter().min_by_key(|s| s.open.load(Ordering::Relaxed)).expect("at least one instance");
+        let mut guard = lock(&slot.engine);
+        let (generation, (handle, started, latent)) = self.run(slot, &mut guard, |e, g| Ok((g, e.open(ipa, request)?)))?;
+        slot.open.fetch_add(1, Ordering::Relaxed);
+        let stream = GuestStream { slot: Arc::clone(slot), generation, handle, latent, chunking: request.chunking, done: 0, closed: false };
+        Ok(Encoded { durations: started.durations, decoding: Decoding::Guest(Box::new(stream)) })
     }
     fn decode(&self, decoding: &mut Decoding, request: &Request) -> Result<Vec<f32>, HostError> {
         match decoding {
+            Decoding::Guest(g) => match self.next_pinned(g) {
+                Some(result) => result,
+                None => {
+                    // Its instance was lost to another request's failure: go on window by window.
+                    self.recovered.fetch_add(1, Ordering::Relaxed);
+                    let latent = std::mem::replace(&mut g.latent, Latent { channels: 0, frames: 0, data: Vec::new() });
+                    let plan = ChunkPlan::resume(latent.frames, g.chunking, g.done);
+                    *decoding = Decoding::Windows { latent, plan };
+                    self.decode(decoding, request)
+                }
+            },
             Decoding::Windows { latent, plan } => match plan.next() {
                 Some(w) => self.with(|e| e.decode_window(latent, w, request.speaker)),
                 None => Ok(Vec::new()),

@@ -24,9 +24,13 @@ pub enum HostError {
     /// A core error (bad parameter, empty input, …).
     #[error("{0}")]
     Core(#[from] parla_core::Error),
-    /// The wasm engine failed: module missing, trap, or a guest error.
+    /// The wasm engine failed: module missing, bad module, host-side failure of a guest call.
     #[error("wasm engine: {0}")]
     Wasm(String),
+    /// The wasm guest refused a call with an error of its own (bad input, inference failed);
+    /// the instance is still sound.
+    #[error("wasm engine: {0}")]
+    Guest(String),
     /// The scheduler refused: too many streams, unknown or stopped stream.
     #[error("{0}")]
     Sched(#[from] parla_core::sched::SchedError),

@@ -1,9 +1,10 @@
 //! Parla's core behind a plain C ABI, for hosts that run WebAssembly (wasmtime).
 //!
-//! One instance holds one voice and one utterance at a time. A host that multiplexes many
-//! utterances over a few instances keeps each utterance's latents itself (copied out with
-//! [`parla_latent_ptr`] after [`parla_start`]) and decodes any window on any instance with
-//! [`parla_decode`]. The host copies bytes in through
+//! One instance holds one voice and many open streams, one per utterance
+//! ([`parla_open`], [`parla_next`], [`parla_close`]); each stream keeps its decoder's state in
+//! the instance, so its chunks are decoded there. A host may also keep an utterance's latents
+//! (copied out with [`parla_latent_ptr`]) and decode any window of them on any instance with
+//! [`parla_decode`]: that is how a stream survives the loss of its instance. The host copies bytes in through
 //! [`parla_alloc`], calls the functions below, and reads results straight out of linear memory
 //! (`parla_chunk_ptr`, `parla_error_ptr`, …). Every call that can fail returns a negative
 //! [`Status`] code and leaves a message at [`parla_error_ptr`] / [`parla_error_len`].
@@ -38,12 +39,18 @@ pub enum Status {
 #[derive(Default)]
 struct State {
     voice: Option<Arc<Voice>>,
-    synth: Option<Synthesis>,
+    streams: Vec<Option<Synthesis>>,
     chunk: Vec<f32>,
     scratch: Vec<f32>,
     durations: Vec<u32>,
     skipped: String,
     error: String,
+}
+
+impl State {
+    fn stream(&self, handle: u32) -> Option<&Synthesis> {
+        self.streams.get(handle as usize).and_then(Option::as_ref)
+    }
 }
 
 thread_local! {
@@ -115,7 +122,7 @@ pub unsafe extern "C" fn parla_voice_load(
     let json = take(json, json_len);
     let chunking = Chunking { first: first as usize, size: size as usize, context: context as usize };
     STATE.with_borrow_mut(|s| {
-        s.synth = None;
+        s.streams.clear();
         s.voice = None;
         match Voice::load(&onnx, &json, &LoadOptions { chunking }) {
             Ok(v) => {
@@ -139,13 +146,19 @@ pub extern "C" fn parla_hop() -> u32 {
     STATE.with_borrow(|s| s.voice.as_ref().map_or(0, |v| v.hop() as u32))
 }
 
-/// Encodes an utterance given as IPA (UTF-8, freed by this call). Returns its frame count, or a
-/// negative [`Status`]. Durations and skipped phonemes are then readable.
+/// Most streams one instance keeps open at once.
+pub const MAX_STREAMS: usize = 4096;
+
+/// Encodes an utterance given as IPA (UTF-8, freed by this call) and opens a stream that decodes
+/// it. Returns the stream's handle (≥ 0), or a negative [`Status`]. The stream's durations and
+/// skipped phonemes are then readable ([`parla_durations_ptr`], [`parla_skipped_ptr`]), and so
+/// are its frame count ([`parla_frames`]) and latents ([`parla_latent_ptr`]). Each instance keeps
+/// many streams open at once; each carries its decoder's state from chunk to chunk.
 ///
 /// # Safety
 /// `ipa` must come from [`parla_alloc`] with this length, filled.
 #[no_mangle]
-pub unsafe extern "C" fn parla_start(
+pub unsafe extern "C" fn parla_open(
     ipa: *mut u8,
     ipa_len: usize,
     noise_scale: f32,
@@ -159,9 +172,20 @@ pub unsafe extern "C" fn parla_start(
 ) -> i32 {
     let ipa = take(ipa, ipa_len);
     STATE.with_borrow_mut(|s| {
-        s.synth = None;
-        let Some(voice) = s.voice.clone() else { return fail(s, Status::NoVoice, "no voice loaded") };
-        let Ok(ipa) = std::str::from_utf8(&ipa) else { return fail(s, Status::Utf8, "phonemes are not UTF-8") };
+        let Some(voice) = s.voice.clone() else {
+            return fail(s, Status::NoVoice, "no voice loaded");
+        };
+        let Ok(ipa) = std::str::from_utf8(&ipa) else {
+            return fail(s, Status::Utf8, "phonemes are not UTF-8");
+        };
+        let handle = match s.streams.iter().position(Option::is_none) {
+            Some(free) => free,
+            None if s.streams.len() < MAX_STREAMS => {
+                s.streams.push(None);
+                s.streams.len() - 1
+            }
+            None => return fail(s, Status::Input, format!("more than {MAX_STREAMS} streams open on one instance")),
+        };
         let ids = match PhonemeIds::from_ipa(voice.config(), ipa) {
             Ok(ids) => ids,
             Err(e) => return fail(s, Status::Input, e),
@@ -176,49 +200,76 @@ pub unsafe extern "C" fn parla_start(
             Ok(synth) => {
                 s.durations = synth.durations().to_vec();
                 s.skipped = ids.skipped.iter().collect();
-                let frames = synth.frames() as i32;
-                s.synth = Some(synth);
-                frames
+                s.streams[handle] = Some(synth);
+                handle as i32
             }
             Err(e) => fail(s, voice_status(&e), e),
         }
     })
 }
 
-/// Decodes the next chunk. Returns its sample count (read them at [`parla_chunk_ptr`]), 0 when
-/// the utterance is done, or a negative [`Status`].
+/// Frames of stream `handle` (0 if there is no such stream).
 #[no_mangle]
-pub extern "C" fn parla_next_chunk() -> i32 {
+pub extern "C" fn parla_frames(handle: u32) -> u32 {
+    STATE.with_borrow(|s| s.stream(handle).map_or(0, |x| x.frames() as u32))
+}
+
+/// Decodes the next chunk of stream `handle`. Returns its sample count (read them at
+/// [`parla_chunk_ptr`]), 0 when the stream is done, or a negative [`Status`]. A stream is closed
+/// as soon as its last chunk is out, or when it fails.
+#[no_mangle]
+pub extern "C" fn parla_next(handle: u32) -> i32 {
     STATE.with_borrow_mut(|s| {
-        let Some(synth) = s.synth.as_mut() else { return 0 };
+        let Some(synth) = s.streams.get_mut(handle as usize).and_then(Option::as_mut) else {
+            return fail(s, Status::Input, format!("no stream {handle}"));
+        };
         match synth.next_chunk() {
             Some(Ok(chunk)) => {
+                if synth.remaining_frames() == 0 {
+                    s.streams[handle as usize] = None;
+                }
                 s.chunk = chunk.samples;
                 s.chunk.len() as i32
             }
             Some(Err(e)) => {
-                s.synth = None;
+                s.streams[handle as usize] = None;
                 fail(s, voice_status(&e), e)
             }
             None => {
-                s.synth = None;
+                s.streams[handle as usize] = None;
                 0
             }
         }
     })
 }
 
-/// The current utterance's latents (`z_p`, f32, channel-major: [`parla_latent_channels`] rows
-/// of as many frames as [`parla_start`] returned); null when there is none.
+/// Closes stream `handle` (if open), freeing its state.
 #[no_mangle]
-pub extern "C" fn parla_latent_ptr() -> *const f32 {
-    STATE.with_borrow(|s| s.synth.as_ref().map_or(std::ptr::null(), |x| x.latent().data.as_ptr()))
+pub extern "C" fn parla_close(handle: u32) {
+    STATE.with_borrow_mut(|s| {
+        if let Some(slot) = s.streams.get_mut(handle as usize) {
+            *slot = None;
+        }
+    })
 }
 
-/// Channels of the latents (0 when there is no utterance).
+/// Streams open now.
 #[no_mangle]
-pub extern "C" fn parla_latent_channels() -> u32 {
-    STATE.with_borrow(|s| s.synth.as_ref().map_or(0, |x| x.latent().channels as u32))
+pub extern "C" fn parla_open_streams() -> u32 {
+    STATE.with_borrow(|s| s.streams.iter().filter(|x| x.is_some()).count() as u32)
+}
+
+/// Stream `handle`'s latents (`z_p`, f32, channel-major: [`parla_latent_channels`] rows of
+/// [`parla_frames`] frames); null when there is no such stream.
+#[no_mangle]
+pub extern "C" fn parla_latent_ptr(handle: u32) -> *const f32 {
+    STATE.with_borrow(|s| s.stream(handle).map_or(std::ptr::null(), |x| x.latent().data.as_ptr()))
+}
+
+/// Channels of stream `handle`'s latents (0 when there is no such stream).
+#[no_mangle]
+pub extern "C" fn parla_latent_channels(handle: u32) -> u32 {
+    STATE.with_borrow(|s| s.stream(handle).map_or(0, |x| x.latent().channels as u32))
 }
 
 /// Decodes one window given as latents (`channels × frames` f32, channel-major, in a buffer
@@ -232,7 +283,9 @@ pub extern "C" fn parla_latent_channels() -> u32 {
 pub unsafe extern "C" fn parla_decode(latent: *mut u8, channels: u32, frames: u32, keep_offset: u32, keep_len: u32, speaker: u32) -> i32 {
     let bytes = take(latent, channels as usize * frames as usize * 4);
     STATE.with_borrow_mut(|s| {
-        let Some(voice) = s.voice.clone() else { return fail(s, Status::NoVoice, "no voice loaded") };
+        let Some(voice) = s.voice.clone() else {
+            return fail(s, Status::NoVoice, "no voice loaded");
+        };
         let (frames, keep_offset, keep_len) = (frames as usize, keep_offset as usize, keep_len as usize);
         if keep_offset + keep_len > frames || keep_len == 0 {
             return fail(s, Status::Input, "kept frames outside the window");
@@ -254,19 +307,13 @@ pub unsafe extern "C" fn parla_decode(latent: *mut u8, channels: u32, frames: u3
     })
 }
 
-/// Drops the current utterance, if any.
-#[no_mangle]
-pub extern "C" fn parla_cancel() {
-    STATE.with_borrow_mut(|s| s.synth = None);
-}
-
 /// The last chunk's samples (f32).
 #[no_mangle]
 pub extern "C" fn parla_chunk_ptr() -> *const f32 {
     STATE.with_borrow(|s| s.chunk.as_ptr())
 }
 
-/// The current utterance's durations (u32 frames per phoneme id).
+/// The last opened stream's durations (u32 frames per phoneme id).
 #[no_mangle]
 pub extern "C" fn parla_durations_ptr() -> *const u32 {
     STATE.with_borrow(|s| s.durations.as_ptr())
@@ -278,7 +325,7 @@ pub extern "C" fn parla_durations_len() -> u32 {
     STATE.with_borrow(|s| s.durations.len() as u32)
 }
 
-/// Phonemes of the current utterance the voice does not know (UTF-8).
+/// Phonemes of the last opened stream the voice does not know (UTF-8).
 #[no_mangle]
 pub extern "C" fn parla_skipped_ptr() -> *const u8 {
     STATE.with_borrow(|s| s.skipped.as_ptr())

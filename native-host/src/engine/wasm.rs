@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use parla_core::chunk::Chunking;
+use parla_core::regulate::Latent;
 use sha2::{Digest, Sha256};
 use wasmtime::{Config, Instance, Memory, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc};
 
@@ -96,9 +97,7 @@ pub fn compile_cached(engine: &wasmtime::Engine, wasm: &[u8]) -> Result<(Module,
         // A cache that cannot be written only costs time.
         if let (Some(dir), Ok(bytes)) = (f.parent(), module.serialize()) {
             let tmp = f.with_extension(format!("tmp{}", std::process::id()));
-            let _ = std::fs::create_dir_all(dir)
-                .and_then(|_| std::fs::write(&tmp, bytes))
-                .and_then(|_| std::fs::rename(&tmp, &f));
+            let _ = std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&tmp, bytes)).and_then(|_| std::fs::rename(&tmp, &f));
         }
     }
     Ok((module, CompileSource::Compiled))
@@ -106,8 +105,8 @@ pub fn compile_cached(engine: &wasmtime::Engine, wasm: &[u8]) -> Result<(Module,
 
 /// `parla_voice_load(onnx, onnx_len, json, json_len, first, size, context)`.
 type VoiceLoadArgs = (u32, u32, u32, u32, u32, u32, u32);
-/// `parla_start(ipa, ipa_len, noise_scale, length_scale, noise_w, speaker, seed, first, size, context)`.
-type StartArgs = (u32, u32, f32, f32, f32, u32, u64, u32, u32, u32);
+/// `parla_open(ipa, ipa_len, noise_scale, length_scale, noise_w, speaker, seed, first, size, context)`.
+type OpenArgs = (u32, u32, f32, f32, f32, u32, u64, u32, u32, u32);
 /// `parla_decode(latent, channels, frames, keep_offset, keep_len, speaker)`.
 type DecodeArgs = (u32, u32, u32, u32, u32, u32);
 
@@ -117,10 +116,13 @@ struct Exports {
     voice_load: TypedFunc<VoiceLoadArgs, i32>,
     sample_rate: TypedFunc<(), u32>,
     hop: TypedFunc<(), u32>,
-    start: TypedFunc<StartArgs, i32>,
-    next_chunk: TypedFunc<(), i32>,
-    latent_ptr: TypedFunc<(), u32>,
-    latent_channels: TypedFunc<(), u32>,
+    open: TypedFunc<OpenArgs, i32>,
+    frames: TypedFunc<u32, u32>,
+    next: TypedFunc<u32, i32>,
+    close: TypedFunc<u32, ()>,
+    open_streams: TypedFunc<(), u32>,
+    latent_ptr: TypedFunc<u32, u32>,
+    latent_channels: TypedFunc<u32, u32>,
     decode: TypedFunc<DecodeArgs, i32>,
     chunk_ptr: TypedFunc<(), u32>,
     durations_ptr: TypedFunc<(), u32>,
@@ -139,15 +141,16 @@ impl Exports {
             };
         }
         Ok(Exports {
-            memory: instance
-                .get_memory(&mut *store, "memory")
-                .ok_or_else(|| HostError::Wasm("the module exports no memory".into()))?,
+            memory: instance.get_memory(&mut *store, "memory").ok_or_else(|| HostError::Wasm("the module exports no memory".into()))?,
             alloc: f!("parla_alloc"),
             voice_load: f!("parla_voice_load"),
             sample_rate: f!("parla_sample_rate"),
             hop: f!("parla_hop"),
-            start: f!("parla_start"),
-            next_chunk: f!("parla_next_chunk"),
+            open: f!("parla_open"),
+            frames: f!("parla_frames"),
+            next: f!("parla_next"),
+            close: f!("parla_close"),
+            open_streams: f!("parla_open_streams"),
             latent_ptr: f!("parla_latent_ptr"),
             latent_channels: f!("parla_latent_channels"),
             decode: f!("parla_decode"),
@@ -186,9 +189,7 @@ impl WasmRuntime {
     /// Compiles (or loads from the cache) the module at [`module_path`].
     pub fn open() -> Result<WasmRuntime, HostError> {
         let path = module_path();
-        let wasm = std::fs::read(&path).map_err(|e| {
-            HostError::Wasm(format!("{}: {e} (build it with `just wasm`)", path.display()))
-        })?;
+        let wasm = std::fs::read(&path).map_err(|e| HostError::Wasm(format!("{}: {e} (build it with `just wasm`)", path.display())))?;
         let engine = engine()?;
         let t0 = Instant::now();
         let (module, source) = compile_cached(&engine, &wasm)?;
@@ -202,6 +203,8 @@ pub struct WasmEngine {
     x: Exports,
     sample_rate: u32,
     hop: usize,
+    /// The stream [`Engine::start`] opened last.
+    current: Option<u32>,
     /// How long loading took.
     pub load_times: WasmLoadTimes,
 }
@@ -220,17 +223,20 @@ impl WasmEngine {
         store.limiter(|l| l);
         let instance = Instance::new(&mut store, module, &[]).map_err(wasm_err("instantiating"))?;
         let x = Exports::new(&mut store, &instance)?;
-        let mut e = WasmEngine {
-            store,
-            x,
-            sample_rate: 0,
-            hop: 0,
-            load_times: WasmLoadTimes { compile_s, source, voice_s: 0.0 },
-        };
+        let mut e =
+            WasmEngine { store, x, sample_rate: 0, hop: 0, current: None, load_times: WasmLoadTimes { compile_s, source, voice_s: 0.0 } };
         let t1 = Instant::now();
         let onnx_ptr = e.put(onnx)?;
         let json_ptr = e.put(config)?;
-        let args = (onnx_ptr, onnx.len() as u32, json_ptr, config.len() as u32, chunking.first as u32, chunking.size as u32, chunking.context as u32);
+        let args = (
+            onnx_ptr,
+            onnx.len() as u32,
+            json_ptr,
+            config.len() as u32,
+            chunking.first as u32,
+            chunking.size as u32,
+            chunking.context as u32,
+        );
         let status = e.x.voice_load.call(&mut e.store, args).map_err(wasm_err("loading the voice"))?;
         e.check(status)?;
         e.load_times.voice_s = t1.elapsed().as_secs_f64();
@@ -262,20 +268,61 @@ impl WasmEngine {
         read_f32s(self.x.memory.data(&self.store), ptr, n, out)
     }
 
-    /// Encodes an utterance and copies its durations and latents out of the guest, so that any
-    /// instance can decode it window by window ([`WasmEngine::decode_window`]).
-    pub fn encode(&mut self, ipa: &str, request: &Request) -> Result<crate::backend::Encoded, HostError> {
-        let started = self.start(ipa, request)?;
-        let channels = self.x.latent_channels.call(&mut self.store, ()).map_err(wasm_err("latent"))? as usize;
-        let ptr = self.x.latent_ptr.call(&mut self.store, ()).map_err(wasm_err("latent"))? as usize;
+    /// Encodes an utterance and opens a stream for it in this instance. Returns the stream's
+    /// handle, what [`Engine::start`] reports, and a copy of its latents (with which any
+    /// instance can decode it window by window, [`WasmEngine::decode_window`], should this
+    /// instance be lost).
+    pub fn open(&mut self, ipa: &str, request: &Request) -> Result<(u32, Started, Latent), HostError> {
+        let ptr = self.put(ipa.as_bytes())?;
+        let (s, c) = (request.scales, request.chunking);
+        let args = (
+            ptr,
+            ipa.len() as u32,
+            s.noise_scale,
+            s.length_scale,
+            s.noise_w,
+            request.speaker,
+            request.seed,
+            c.first as u32,
+            c.size as u32,
+            c.context as u32,
+        );
+        let handle = self.x.open.call(&mut self.store, args).map_err(wasm_err("encoding"))?;
+        let handle = self.check(handle)? as u32;
+        let frames = self.x.frames.call(&mut self.store, handle).map_err(wasm_err("frames"))? as usize;
+        let dptr = self.x.durations_ptr.call(&mut self.store, ()).map_err(wasm_err("durations"))?;
+        let dlen = self.x.durations_len.call(&mut self.store, ()).map_err(wasm_err("durations"))? as usize;
+        let durations = self.read(dptr, dlen * 4)?.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let sptr = self.x.skipped_ptr.call(&mut self.store, ()).map_err(wasm_err("skipped"))?;
+        let slen = self.x.skipped_len.call(&mut self.store, ()).map_err(wasm_err("skipped"))? as usize;
+        let skipped = String::from_utf8_lossy(&self.read(sptr, slen)?).into_owned();
+        let channels = self.x.latent_channels.call(&mut self.store, handle).map_err(wasm_err("latent"))? as usize;
+        let lptr = self.x.latent_ptr.call(&mut self.store, handle).map_err(wasm_err("latent"))? as usize;
         let mut data = Vec::new();
-        read_f32s(self.x.memory.data(&self.store), ptr, channels * started.frames, &mut data)?;
-        let latent = parla_core::regulate::Latent { channels, frames: started.frames, data };
-        Ok(crate::backend::Encoded { durations: started.durations, decoding: crate::backend::Decoding::windows(latent, request.chunking) })
+        read_f32s(self.x.memory.data(&self.store), lptr, channels * frames, &mut data)?;
+        Ok((handle, Started { frames, durations, skipped }, Latent { channels, frames, data }))
+    }
+
+    /// Decodes the next chunk of stream `handle` into `out`; empty once the stream is done (the
+    /// guest then closes it, as it does a stream that failed).
+    pub fn next(&mut self, handle: u32, out: &mut Vec<f32>) -> Result<(), HostError> {
+        let n = self.x.next.call(&mut self.store, handle).map_err(wasm_err("decoding"))?;
+        let n = self.check(n)? as usize;
+        self.read_chunk(n, out)
+    }
+
+    /// Closes stream `handle`, freeing its state in the guest.
+    pub fn close(&mut self, handle: u32) -> Result<(), HostError> {
+        self.x.close.call(&mut self.store, handle).map_err(wasm_err("closing"))
+    }
+
+    /// Streams open in this instance.
+    pub fn open_streams(&mut self) -> Result<usize, HostError> {
+        Ok(self.x.open_streams.call(&mut self.store, ()).map_err(wasm_err("streams"))? as usize)
     }
 
     /// Decodes one window of host-held latents; returns the kept frames' samples.
-    pub fn decode_window(&mut self, latent: &parla_core::regulate::Latent, w: parla_core::chunk::Window, speaker: u32) -> Result<Vec<f32>, HostError> {
+    pub fn decode_window(&mut self, latent: &Latent, w: parla_core::chunk::Window, speaker: u32) -> Result<Vec<f32>, HostError> {
         let mut window = Vec::new();
         latent.window_into(w.start, w.len, w.len, &mut window);
         let bytes: Vec<u8> = window.iter().flat_map(|v| v.to_le_bytes()).collect();
@@ -302,7 +349,7 @@ impl WasmEngine {
         let ptr = self.x.error_ptr.call(&mut self.store, ()).map_err(wasm_err("error"))?;
         let len = self.x.error_len.call(&mut self.store, ()).map_err(wasm_err("error"))? as usize;
         let msg = String::from_utf8_lossy(&self.read(ptr, len)?).into_owned();
-        Err(HostError::Wasm(msg))
+        Err(HostError::Guest(msg))
     }
 }
 
@@ -320,25 +367,23 @@ impl Engine for WasmEngine {
     }
 
     fn start(&mut self, ipa: &str, request: &Request) -> Result<Started, HostError> {
-        let ptr = self.put(ipa.as_bytes())?;
-        let (s, c) = (request.scales, request.chunking);
-        let args = (ptr, ipa.len() as u32, s.noise_scale, s.length_scale, s.noise_w, request.speaker, request.seed, c.first as u32, c.size as u32, c.context as u32);
-        let frames = self.x.start.call(&mut self.store, args).map_err(wasm_err("start"))?;
-        let frames = self.check(frames)? as usize;
-        let dptr = self.x.durations_ptr.call(&mut self.store, ()).map_err(wasm_err("durations"))?;
-        let dlen = self.x.durations_len.call(&mut self.store, ()).map_err(wasm_err("durations"))? as usize;
-        let durations = self.read(dptr, dlen * 4)?.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-        let sptr = self.x.skipped_ptr.call(&mut self.store, ()).map_err(wasm_err("skipped"))?;
-        let slen = self.x.skipped_len.call(&mut self.store, ()).map_err(wasm_err("skipped"))? as usize;
-        let skipped = String::from_utf8_lossy(&self.read(sptr, slen)?).into_owned();
-        Ok(Started { frames, durations, skipped })
+        if let Some(previous) = self.current.take() {
+            self.close(previous)?;
+        }
+        let (handle, started, _) = self.open(ipa, request)?;
+        self.current = Some(handle);
+        Ok(started)
     }
 
     fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<bool, HostError> {
-        let n = self.x.next_chunk.call(&mut self.store, ()).map_err(wasm_err("decoding"))?;
-        let n = self.check(n)? as usize;
-        self.read_chunk(n, out)?;
-        Ok(n > 0)
+        match self.current {
+            Some(handle) => self.next(handle, out)?,
+            None => out.clear(),
+        }
+        if out.is_empty() {
+            self.current = None;
+        }
+        Ok(!out.is_empty())
     }
 }
 
