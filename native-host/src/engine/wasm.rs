@@ -203,8 +203,8 @@ pub struct WasmEngine {
     x: Exports,
     sample_rate: u32,
     hop: usize,
-    /// The stream [`Engine::start`] opened last.
-    current: Option<u32>,
+    /// The stream [`Engine::start`] opened last, and its frames still to decode.
+    current: Option<(u32, usize)>,
     /// How long loading took.
     pub load_times: WasmLoadTimes,
 }
@@ -367,22 +367,21 @@ impl Engine for WasmEngine {
     }
 
     fn start(&mut self, ipa: &str, request: &Request) -> Result<Started, HostError> {
-        if let Some(previous) = self.current.take() {
+        if let Some((previous, _)) = self.current.take() {
             self.close(previous)?;
         }
         let (handle, started, _) = self.open(ipa, request)?;
-        self.current = Some(handle);
+        self.current = Some((handle, started.frames));
         Ok(started)
     }
 
     fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<bool, HostError> {
-        match self.current {
-            Some(handle) => self.next(handle, out)?,
-            None => out.clear(),
-        }
-        if out.is_empty() {
-            self.current = None;
-        }
+        out.clear();
+        let Some((handle, left)) = self.current else { return Ok(false) };
+        self.next(handle, out)?;
+        let left = left.saturating_sub(out.len() / self.hop);
+        // The guest closes a stream as its last chunk goes out.
+        self.current = (left > 0 && !out.is_empty()).then_some((handle, left));
         Ok(!out.is_empty())
     }
 }
