@@ -85,9 +85,9 @@ pub fn open(kind: EngineKind, onnx: &[u8], json: &[u8], chunking: Chunking, inst
 pub struct NativeBackend(pub Arc<Voice>);
 
 impl NativeBackend {
-    /// Loads a voice natively, with decoder plans for `chunking`'s windows.
+    /// Loads a voice natively, its streaming decoder sized for `chunking`.
     pub fn load(onnx: &[u8], config: &[u8], chunking: Chunking) -> Result<NativeBackend, HostError> {
-        Ok(NativeBackend(Voice::load(onnx, config, &LoadOptions { chunking })?))
+        Ok(NativeBackend(Voice::load(onnx, config, &LoadOptions::new(chunking))?))
     }
 }
 

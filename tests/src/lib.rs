@@ -29,13 +29,14 @@ pub fn default_voice_bytes() -> (Vec<u8>, Vec<u8>) {
     (std::fs::read(&onnx).unwrap(), std::fs::read(json).unwrap())
 }
 
-/// The default voice loaded natively once per test binary, with the default chunking.
+/// The default voice loaded natively once per test binary, with the default chunking and its
+/// window plans (tests compare windowed decoding with the rest).
 pub fn native_voice() -> Arc<Voice> {
     static VOICE: OnceLock<Arc<Voice>> = OnceLock::new();
     VOICE
         .get_or_init(|| {
             let (onnx, json) = default_voice_bytes();
-            Voice::load(&onnx, &json, &LoadOptions { chunking: Chunking::default() }).expect("default voice loads")
+            Voice::load(&onnx, &json, &LoadOptions { chunking: Chunking::default(), window_plans: true }).expect("default voice loads")
         })
         .clone()
 }

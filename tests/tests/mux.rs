@@ -19,7 +19,7 @@ fn voice() -> Arc<Voice> {
     VOICE
         .get_or_init(|| {
             let (onnx, json) = default_voice_bytes();
-            Voice::load(&onnx, &json, &LoadOptions { chunking: CHUNKING }).unwrap()
+            Voice::load(&onnx, &json, &LoadOptions::new(CHUNKING)).unwrap()
         })
         .clone()
 }

@@ -27,7 +27,7 @@ fn run(mux: &parla_host::mux::Mux, request: Request, pieces: Vec<String>) -> (Ve
 fn pieces_whole_words_and_characters_sound_like_one_shot() {
     let (onnx, json) = default_voice_bytes();
     let chunking = Chunking { first: 16, size: 64, context: 24 };
-    let voice = Voice::load(&onnx, &json, &LoadOptions { chunking }).unwrap();
+    let voice = Voice::load(&onnx, &json, &LoadOptions::new(chunking)).unwrap();
     let request = Request { seed: 11, chunking, ..Request::defaults(voice.config()) };
     let expected = one_shot(&voice, TEXT, &request, Default::default());
     let mux = single_stream(Arc::new(NativeBackend(voice.clone())));

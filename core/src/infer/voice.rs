@@ -24,8 +24,21 @@ type Plan = Arc<TypedSimplePlan>;
 /// How to prepare a voice.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
-    /// The chunking synthesis will use: decoder plans are optimised for its window lengths.
+    /// The chunking synthesis will use: the streaming decoder's pulse is sized for its first
+    /// chunk, and window plans (when built) for its window lengths.
     pub chunking: Chunking,
+    /// Also build fixed-length plans for `chunking`'s windows when the decoder can stream. A
+    /// streaming voice never needs them (windows are then decoded by the general plan, more
+    /// slowly); leaving them out makes loading about twice as fast. A voice whose decoder
+    /// cannot stream always gets them.
+    pub window_plans: bool,
+}
+
+impl LoadOptions {
+    /// Options for this chunking, without window plans for a streaming decoder.
+    pub fn new(chunking: Chunking) -> LoadOptions {
+        LoadOptions { chunking, window_plans: false }
+    }
 }
 
 /// What to synthesize with.
@@ -158,25 +171,32 @@ impl Voice {
             .into_typed()
             .and_then(|m| m.into_decluttered())
             .map_err(VoiceError::tract("type the decoder"))?;
-        let lengths = options.chunking.window_lengths();
-        let mut decoder_fixed = Vec::new();
-        let mut hop = 0;
-        for len in lengths {
-            let subs = [(t.clone(), len.to_dim())].into_iter().collect();
-            let fixed = dec
-                .set_symbols(&subs)
-                .and_then(|m| m.into_optimized())
-                .map_err(VoiceError::tract("optimise a decoder window"))?;
-            let out = fixed.output_fact(0).map(|f| f.shape.to_tvec()).map_err(VoiceError::tract("read the decoder output"))?;
-            let samples = out.last().and_then(|d| d.to_usize().ok()).unwrap_or(0);
-            if samples == 0 || samples % len != 0 {
-                return Err(crate::Error::BadShape("decoder output is not a whole number of samples per frame").into());
-            }
-            hop = samples / len;
-            decoder_fixed.push((len, fixed.into_runnable().map_err(VoiceError::tract("plan a decoder window"))?));
+        // Samples per frame, from the output shape at a concrete length.
+        let probe = 64;
+        let subs = [(t.clone(), probe.to_dim())].into_iter().collect();
+        let out = dec
+            .set_symbols(&subs)
+            .and_then(|m| m.output_fact(0).map(|f| f.shape.to_tvec()))
+            .map_err(VoiceError::tract("read the decoder output"))?;
+        let samples = out.last().and_then(|d| d.to_usize().ok()).unwrap_or(0);
+        if samples == 0 || samples % probe != 0 {
+            return Err(crate::Error::BadShape("decoder output is not a whole number of samples per frame").into());
         }
+        let hop = samples / probe;
         // A voice whose decoder the pulse transform cannot handle still speaks, through windows.
         let decoder_pulsed = PulsedPlan::build(&dec, &t, hop, options.chunking.first).ok();
+        let mut decoder_fixed = Vec::new();
+        if decoder_pulsed.is_none() || options.window_plans {
+            for len in options.chunking.window_lengths() {
+                let subs = [(t.clone(), len.to_dim())].into_iter().collect();
+                let fixed = dec
+                    .set_symbols(&subs)
+                    .and_then(|m| m.into_optimized())
+                    .and_then(|m| m.into_runnable())
+                    .map_err(VoiceError::tract("optimise a decoder window"))?;
+                decoder_fixed.push((len, fixed));
+            }
+        }
         let decoder_any = dec
             .into_optimized()
             .and_then(|m| m.into_runnable())

@@ -18,7 +18,7 @@ pub struct NativeEngine {
 impl NativeEngine {
     /// Loads a voice from its bytes.
     pub fn load(onnx: &[u8], config: &[u8], chunking: Chunking) -> Result<NativeEngine, HostError> {
-        let voice = Voice::load(onnx, config, &LoadOptions { chunking })?;
+        let voice = Voice::load(onnx, config, &LoadOptions::new(chunking))?;
         Ok(NativeEngine { voice, current: None })
     }
 

@@ -102,7 +102,7 @@ impl Voice {
             size: (chunk_size as usize).clamp(1, 4096),
             context: (context as usize).min(256),
         };
-        let inner = CoreVoice::load(onnx, json, &LoadOptions { chunking }).map_err(load_error)?;
+        let inner = CoreVoice::load(onnx, json, &LoadOptions::new(chunking)).map_err(load_error)?;
         Ok(Voice { inner, chunking })
     }
 
