@@ -1,0 +1,41 @@
+//! Where the time to first audio goes, per engine: the encoder step, then the first and second
+//! decoder chunks of one clause, four times each (the first run is cold). Run from the
+//! repository root after `just setup` and `just wasm`:
+//! `cargo run --release -p parla-host --example first_chunk`.
+
+use parla_core::chunk::Chunking;
+use parla_core::infer::Request;
+use parla_host::backend::{Backend, NativeBackend, WasmBackend};
+use std::time::Instant;
+fn main() {
+    let onnx = std::fs::read("models/voices/en_US-joe-medium.onnx").unwrap();
+    let json = std::fs::read("models/voices/en_US-joe-medium.onnx.json").unwrap();
+    let c = Chunking { first: 16, size: 64, context: 24 };
+    let ipa = "ðə kwˈɪk bɹˈaʊn fˈɑːks dʒˈʌmps ˌoʊvɚ ðə lˈeɪzi dˈɑːɡ,";
+    let backends: Vec<(&str, Box<dyn Backend>)> = vec![
+        ("native", Box::new(NativeBackend::load(&onnx, &json, c).unwrap())),
+        ("wasm", Box::new(WasmBackend::load(&onnx, &json, c, 1).unwrap())),
+    ];
+    for (name, b) in &backends {
+        let ids = parla_core::phonemes::PhonemeIds::from_ipa(b.config(), ipa).unwrap();
+        let req = Request { chunking: c, ..Request::defaults(b.config()) };
+        for _ in 0..4 {
+            let t = Instant::now();
+            let mut e = b.encode(ipa, &ids, &req).unwrap();
+            let te = t.elapsed();
+            let first = b.decode(&mut e.decoding, &req).unwrap();
+            let tf = t.elapsed();
+            let second = b.decode(&mut e.decoding, &req).unwrap();
+            let ts = t.elapsed();
+            let hop = b.hop();
+            println!(
+                "{name}: encode {:.0} ms, first chunk {:.0} ms ({} frames), second {:.0} ms ({} frames)",
+                te.as_secs_f64() * 1e3,
+                (tf - te).as_secs_f64() * 1e3,
+                first.len() / hop,
+                (ts - tf).as_secs_f64() * 1e3,
+                second.len() / hop
+            );
+        }
+    }
+}
