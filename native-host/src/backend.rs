@@ -67,6 +67,9 @@ pub trait Backend: Send + Sync {
     fn sample_rate(&self) -> u32;
     /// Samples per frame.
     fn hop(&self) -> usize;
+    /// Whether utterances are decoded by a streaming decoder (each frame once, whatever the
+    /// chunk size) rather than in windows with context.
+    fn streams(&self) -> bool;
     /// Runs the encoder and length regulation (`ipa` and its `ids` describe the same phonemes).
     fn encode(&self, ipa: &str, ids: &PhonemeIds, request: &Request) -> Result<Encoded, HostError>;
     /// Decodes the next chunk of an utterance this backend encoded; empty once it is done.
@@ -104,6 +107,9 @@ impl Backend for NativeBackend {
     }
     fn hop(&self) -> usize {
         self.0.hop()
+    }
+    fn streams(&self) -> bool {
+        self.0.streams()
     }
     fn encode(&self, _ipa: &str, ids: &PhonemeIds, request: &Request) -> Result<Encoded, HostError> {
         let synth = self.0.synthesize(ids, request)?;
@@ -179,6 +185,7 @@ pub struct WasmBackend {
     config: VoiceConfig,
     sample_rate: u32,
     hop: usize,
+    streams: bool,
     recovered: AtomicUsize,
 }
 
@@ -188,9 +195,9 @@ impl WasmBackend {
         let config = VoiceConfig::from_json(json)?;
         let runtime = WasmRuntime::open()?;
         let first = WasmEngine::load_in(&runtime, onnx, json, chunking)?;
-        let (sample_rate, hop) = {
+        let (sample_rate, hop, streams) = {
             use crate::engine::Engine;
-            (first.sample_rate(), first.hop())
+            (first.sample_rate(), first.hop(), first.streams())
         };
         let slot = |engine| {
             let (generation, open, dropped) = (AtomicU64::new(0), AtomicUsize::new(0), Mutex::new(Vec::new()));
@@ -209,6 +216,7 @@ impl WasmBackend {
             config,
             sample_rate,
             hop,
+            streams,
             recovered: AtomicUsize::new(0),
         })
     }
@@ -312,6 +320,9 @@ impl Backend for WasmBackend {
     }
     fn hop(&self) -> usize {
         self.hop
+    }
+    fn streams(&self) -> bool {
+        self.streams
     }
     fn encode(&self, ipa: &str, _ids: &PhonemeIds, request: &Request) -> Result<Encoded, HostError> {
         let slot = self.slots.iter().min_by_key(|s| s.open.load(Ordering::Relaxed)).expect("at least one instance");

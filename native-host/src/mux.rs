@@ -468,7 +468,7 @@ fn work(shared: &Shared) {
                     return;
                 }
                 if let Some(step) = st.sched.next_step(shared.now_ms()) {
-                    let job = take_job(&mut st, step, shared.backend.sample_rate());
+                    let job = take_job(&mut st, step, &*shared.backend);
                     break (step, job);
                 }
                 st = shared.work.wait_timeout(st, Duration::from_millis(50)).unwrap_or_else(|p| p.into_inner()).0;
@@ -507,15 +507,16 @@ enum Done {
     Failed(String),
 }
 
-fn take_job(st: &mut State, step: Step, rate: u32) -> Job {
+fn take_job(st: &mut State, step: Step, backend: &dyn Backend) -> Job {
     let session = st.sessions.get_mut(&step.stream);
     match (step.kind, session) {
         (StepKind::Encode, Some(s)) => match s.queue.pop_front() {
             Some(pending) => {
                 let mut request = s.request;
-                // With a second or more of audio still to play, the utterance needs no small
-                // first chunks: larger ones cost less.
-                if s.buffered(rate) >= Duration::from_secs(1) {
+                // With a second or more of audio still to play, an utterance decoded in windows
+                // needs no small first chunks: larger ones cost less. (A streaming decoder costs
+                // the same whatever the chunk, so there a larger first chunk would only come later.)
+                if !backend.streams() && s.buffered(backend.sample_rate()) >= Duration::from_secs(1) {
                     request.chunking = request.chunking.steady();
                 }
                 Job::Encode { pending, request }

@@ -146,6 +146,13 @@ pub extern "C" fn parla_hop() -> u32 {
     STATE.with_borrow(|s| s.voice.as_ref().map_or(0, |v| v.hop() as u32))
 }
 
+/// 1 if the loaded voice's decoder streams (each frame decoded once, whatever the chunk
+/// size), 0 if it decodes windows with context (or no voice is loaded).
+#[no_mangle]
+pub extern "C" fn parla_streams() -> u32 {
+    STATE.with_borrow(|s| s.voice.as_ref().map_or(0, |v| u32::from(v.streams())))
+}
+
 /// Most streams one instance keeps open at once.
 pub const MAX_STREAMS: usize = 4096;
 

@@ -116,6 +116,7 @@ struct Exports {
     voice_load: TypedFunc<VoiceLoadArgs, i32>,
     sample_rate: TypedFunc<(), u32>,
     hop: TypedFunc<(), u32>,
+    streams: TypedFunc<(), u32>,
     open: TypedFunc<OpenArgs, i32>,
     frames: TypedFunc<u32, u32>,
     next: TypedFunc<u32, i32>,
@@ -146,6 +147,7 @@ impl Exports {
             voice_load: f!("parla_voice_load"),
             sample_rate: f!("parla_sample_rate"),
             hop: f!("parla_hop"),
+            streams: f!("parla_streams"),
             open: f!("parla_open"),
             frames: f!("parla_frames"),
             next: f!("parla_next"),
@@ -203,6 +205,7 @@ pub struct WasmEngine {
     x: Exports,
     sample_rate: u32,
     hop: usize,
+    streams: bool,
     /// The stream [`Engine::start`] opened last, and its frames still to decode.
     current: Option<(u32, usize)>,
     /// How long loading took.
@@ -223,8 +226,15 @@ impl WasmEngine {
         store.limiter(|l| l);
         let instance = Instance::new(&mut store, module, &[]).map_err(wasm_err("instantiating"))?;
         let x = Exports::new(&mut store, &instance)?;
-        let mut e =
-            WasmEngine { store, x, sample_rate: 0, hop: 0, current: None, load_times: WasmLoadTimes { compile_s, source, voice_s: 0.0 } };
+        let mut e = WasmEngine {
+            store,
+            x,
+            sample_rate: 0,
+            hop: 0,
+            streams: false,
+            current: None,
+            load_times: WasmLoadTimes { compile_s, source, voice_s: 0.0 },
+        };
         let t1 = Instant::now();
         let onnx_ptr = e.put(onnx)?;
         let json_ptr = e.put(config)?;
@@ -242,6 +252,7 @@ impl WasmEngine {
         e.load_times.voice_s = t1.elapsed().as_secs_f64();
         e.sample_rate = e.x.sample_rate.call(&mut e.store, ()).map_err(wasm_err("sample rate"))?;
         e.hop = e.x.hop.call(&mut e.store, ()).map_err(wasm_err("hop"))? as usize;
+        e.streams = e.x.streams.call(&mut e.store, ()).map_err(wasm_err("streams"))? != 0;
         Ok(e)
     }
 
@@ -314,6 +325,11 @@ impl WasmEngine {
     /// Closes stream `handle`, freeing its state in the guest.
     pub fn close(&mut self, handle: u32) -> Result<(), HostError> {
         self.x.close.call(&mut self.store, handle).map_err(wasm_err("closing"))
+    }
+
+    /// Whether the voice's decoder streams (see [`parla_core::infer::Voice::streams`]).
+    pub fn streams(&self) -> bool {
+        self.streams
     }
 
     /// Streams open in this instance.
