@@ -294,6 +294,16 @@ fn the_wasm_backend_frees_the_streams_of_cancelled_utterances() {
     let _alone = ALONE.lock().unwrap_or_else(|p| p.into_inner());
     let (onnx, json) = default_voice_bytes();
     let backend = Arc::new(parla_host::backend::WasmBackend::load(&onnx, &json, CHUNKING, 1).unwrap());
+    {
+        // A request the guest refuses (this voice has one speaker) fails alone: the instance,
+        // which may hold other streams, is kept.
+        use parla_host::backend::Backend;
+        let ids = parla_core::phonemes::PhonemeIds::from_ipa(backend.config(), "həlˈoʊ.").unwrap();
+        let request = Request { speaker: 7, ..settings(0).request };
+        let err = backend.encode("həlˈoʊ.", &ids, &request).err().expect("speaker 7 is refused");
+        assert!(matches!(err, parla_host::error::HostError::Guest(_)), "{err}");
+        assert_eq!(backend.live_instances(), 1, "the instance was kept");
+    }
     let mux = Mux::new(backend.clone(), parla_core::front::ENGLISH, MuxConfig { workers: 1, max_streams: 8, ring_frames: 300 });
     let mut l = mux.open(settings(0)).unwrap();
     mux.push(l.handle(), "This sentence is long enough to be cut into several chunks before it ends.", true).unwrap();
