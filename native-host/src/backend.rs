@@ -44,11 +44,6 @@ pub enum Decoding {
 }
 
 impl Decoding {
-    /// Windows over `latent`, chunked as `chunking` says.
-    pub fn windows(latent: Latent, chunking: Chunking) -> Decoding {
-        Decoding::Windows { plan: ChunkPlan::new(latent.frames, chunking), latent }
-    }
-
     /// Frames still to decode.
     pub fn remaining_frames(&self) -> usize {
         match self {

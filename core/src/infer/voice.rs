@@ -29,8 +29,8 @@ pub struct LoadOptions {
     pub chunking: Chunking,
     /// Also build fixed-length plans for `chunking`'s windows when the decoder can stream. A
     /// streaming voice never needs them (windows are then decoded by the general plan, more
-    /// slowly); leaving them out makes loading about twice as fast. A voice whose decoder
-    /// cannot stream always gets them.
+    /// slowly); leaving them out cuts native loading of the default voice from about 1.6 s to
+    /// 1.2–1.4 s. A voice whose decoder cannot stream always gets them.
     pub window_plans: bool,
 }
 
