@@ -12,6 +12,13 @@
 //! ([`Scheduler::set_blocked`]) waits instead of growing memory. Cancellation drops queued work
 //! at once; a step already running finishes and its output is discarded, so at most one more
 //! chunk is ever computed. A stream past its hard deadline is expired the same way.
+//!
+//! Lanes: a host whose steps need one of a few exclusive resources (the guest instances of a
+//! wasm engine) declares them as [`Config::lanes`]. Every step then holds one lane while it
+//! runs. An encode step takes a free lane (the one with the fewest streams on it), and the
+//! stream stays on that lane until its utterance is decoded, because the lane keeps the
+//! decoder's state. A stream whose lane is busy is passed over for one that can run now, so no
+//! worker waits on a busy lane while another lane is idle.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -23,11 +30,14 @@ pub struct Config {
     pub workers: usize,
     /// Streams allowed open at the same time.
     pub max_streams: usize,
+    /// Exclusive resources a step runs on, one step per lane at a time (0: none; see the
+    /// module docs).
+    pub lanes: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { workers: 1, max_streams: 64 }
+        Config { workers: 1, max_streams: 64, lanes: 0 }
     }
 }
 
@@ -55,6 +65,8 @@ pub struct Step {
     pub stream: StreamId,
     /// What to compute.
     pub kind: StepKind,
+    /// The lane it runs on (always `Some` when the scheduler has lanes, else `None`).
+    pub lane: Option<usize>,
 }
 
 /// What a finished step produced, as the host reports it.
@@ -164,6 +176,8 @@ struct Stream {
     produced_ms: u64,
     playback_start_ms: Option<u64>,
     stopped: Option<Stop>,
+    /// The lane holding its utterance's decoder state.
+    lane: Option<usize>,
 }
 
 impl Stream {
@@ -181,6 +195,7 @@ impl Stream {
             produced_ms: 0,
             playback_start_ms: None,
             stopped: None,
+            lane: None,
         }
     }
 
@@ -210,6 +225,7 @@ impl Stream {
         }
         self.segments = 0;
         self.decoding = false;
+        self.lane = None;
     }
 }
 
@@ -220,13 +236,15 @@ pub struct Scheduler {
     streams: Vec<Stream>,
     running: usize,
     arrivals: u64,
+    /// Whether each lane has a step running.
+    busy: Vec<bool>,
 }
 
 impl Scheduler {
     /// A scheduler with no streams.
     pub fn new(config: Config) -> Scheduler {
-        let config = Config { workers: config.workers.max(1), max_streams: config.max_streams.max(1) };
-        Scheduler { config, streams: Vec::new(), running: 0, arrivals: 0 }
+        let config = Config { workers: config.workers.max(1), max_streams: config.max_streams.max(1), lanes: config.lanes };
+        Scheduler { config, streams: Vec::new(), running: 0, arrivals: 0, busy: alloc::vec![false; config.lanes] }
     }
 
     /// Its limits.
@@ -322,24 +340,46 @@ impl Scheduler {
         if self.running >= self.config.workers {
             return None;
         }
-        let (slot, kind) = self
+        let free = self.free_lane();
+        let (slot, kind, lane) = self
             .streams
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.next_kind().map(|k| (i, k, s.priority())))
-            .min_by_key(|&(_, _, p)| p)
-            .map(|(i, k, _)| (i, k))?;
+            .filter_map(|(i, s)| {
+                let kind = s.next_kind()?;
+                let lane = match s.lane {
+                    _ if self.config.lanes == 0 => None,
+                    // Its decoder state lives on its lane: it runs there or waits.
+                    Some(l) if kind == StepKind::Decode => Some((!self.busy[l]).then_some(l)?),
+                    _ => Some(free?),
+                };
+                Some((i, kind, lane, s.priority()))
+            })
+            .min_by_key(|&(.., p)| p)
+            .map(|(i, k, l, _)| (i, k, l))?;
         let s = &mut self.streams[slot];
         s.in_flight = true;
         if kind == StepKind::Encode {
             s.segments -= 1;
         }
         self.running += 1;
-        Some(Step { stream: StreamId { slot: slot as u32, generation: s.generation }, kind })
+        if let Some(l) = lane {
+            self.busy[l] = true;
+        }
+        Some(Step { stream: StreamId { slot: slot as u32, generation: s.generation }, kind, lane })
+    }
+
+    /// The idle lane with the fewest streams on it.
+    fn free_lane(&self) -> Option<usize> {
+        let on = |l: usize| self.streams.iter().filter(|s| s.open && s.lane == Some(l)).count();
+        (0..self.config.lanes).filter(|&l| !self.busy[l]).min_by_key(|&l| on(l))
     }
 
     /// Reports a step handed out by [`Scheduler::next_step`] as finished at `now_ms`.
     pub fn finish(&mut self, step: Step, outcome: Outcome, now_ms: u64) -> Verdict {
+        if let Some(busy) = step.lane.and_then(|l| self.busy.get_mut(l)) {
+            *busy = false;
+        }
         let Some(s) = self.streams.get_mut(step.stream.slot as usize) else { return Verdict::Discard };
         if s.generation != step.stream.generation {
             // The slot was closed and reused while the step ran; its running count was ours.
@@ -354,11 +394,17 @@ impl Scheduler {
             return Verdict::Discard;
         }
         match outcome {
-            Outcome::Encoded { has_audio } => s.decoding = has_audio,
+            Outcome::Encoded { has_audio } => {
+                s.decoding = has_audio;
+                s.lane = step.lane.filter(|_| has_audio);
+            }
             Outcome::Decoded { audio_ms, more } => {
                 s.playback_start_ms.get_or_insert(now_ms);
                 s.produced_ms += audio_ms;
                 s.decoding = more;
+                if !more {
+                    s.lane = None;
+                }
             }
             Outcome::Failed => {
                 s.stop(Stop::Failed);
@@ -404,7 +450,7 @@ mod tests {
     use alloc::vec;
 
     fn sched(workers: usize) -> Scheduler {
-        Scheduler::new(Config { workers, max_streams: 8 })
+        Scheduler::new(Config { workers, max_streams: 8, lanes: 0 })
     }
 
     fn chunk(ms: u64, more: bool) -> Outcome {
@@ -518,7 +564,7 @@ mod tests {
 
     #[test]
     fn closed_slots_are_reused_and_stale_handles_rejected() {
-        let mut s = Scheduler::new(Config { workers: 1, max_streams: 1 });
+        let mut s = Scheduler::new(Config { workers: 1, max_streams: 1, lanes: 0 });
         let a = s.open(StreamOptions::default()).unwrap();
         assert_eq!(s.open(StreamOptions::default()), Err(SchedError::Full { max_streams: 1 }));
         s.push_segment(a).unwrap();
@@ -558,5 +604,71 @@ mod tests {
         assert_eq!(s.finish(step, Outcome::Failed, 1), Verdict::Discard);
         assert_eq!(s.state(a).unwrap().stopped, Some(Stop::Failed));
         assert_eq!(s.next_step(1), None);
+    }
+
+    fn laned(lanes: usize) -> Scheduler {
+        Scheduler::new(Config { workers: lanes, max_streams: 8, lanes })
+    }
+
+    /// Opens a stream, encodes one segment and decodes a first chunk of `ms` at `at`.
+    fn playing(s: &mut Scheduler, at: u64, ms: u64) -> (StreamId, usize) {
+        let id = s.open(StreamOptions::default()).unwrap();
+        s.push_segment(id).unwrap();
+        let e = s.next_step(at).unwrap();
+        s.finish(e, Outcome::Encoded { has_audio: true }, at);
+        let d = s.next_step(at).unwrap();
+        assert_eq!(d.lane, e.lane, "the decoder runs where the encoder left its state");
+        s.finish(d, chunk(ms, true), at);
+        (id, e.lane.unwrap())
+    }
+
+    #[test]
+    fn encodes_go_to_the_idle_lane_with_fewest_streams() {
+        let mut s = laned(2);
+        let (_, a) = playing(&mut s, 0, 500);
+        let (_, b) = playing(&mut s, 0, 500);
+        assert_ne!(a, b, "the second stream goes to the empty lane");
+    }
+
+    #[test]
+    fn a_stream_whose_lane_is_busy_gives_way_to_one_that_can_run() {
+        let mut s = laned(2);
+        let (urgent, lane) = playing(&mut s, 0, 300); // runs dry at 300
+        let (relaxed, other_lane) = playing(&mut s, 0, 900); // runs dry at 900
+        let newcomer = s.open(StreamOptions::default()).unwrap();
+        s.push_segment(newcomer).unwrap();
+        let enc = s.next_step(10).unwrap();
+        assert_eq!(enc.stream, newcomer, "a silent listener goes first");
+        assert_eq!(enc.lane, Some(lane), "lanes with equal streams: the first");
+        let next = s.next_step(10).unwrap();
+        assert_eq!((next.stream, next.lane), (relaxed, Some(other_lane)), "no worker waits on the busy lane");
+        assert_eq!(s.next_step(10), None, "both workers busy");
+        s.finish(next, chunk(100, true), 20);
+        let again = s.next_step(20).unwrap();
+        assert_eq!(again.stream, relaxed, "the urgent stream's lane is still busy");
+        s.finish(again, chunk(100, true), 25);
+        s.finish(enc, Outcome::Encoded { has_audio: true }, 30);
+        let step = s.next_step(30).unwrap();
+        assert_eq!((step.stream, step.lane), (newcomer, Some(lane)), "its first chunk, where its encoder ran");
+        let step = s.next_step(30).unwrap();
+        assert_eq!((step.stream, step.lane), (relaxed, Some(other_lane)), "the urgent stream waits for its lane");
+        assert!(s.state(urgent).unwrap().decoding);
+    }
+
+    #[test]
+    fn a_stream_leaves_its_lane_when_its_utterance_ends_or_it_stops() {
+        let mut s = laned(1);
+        let (a, _) = playing(&mut s, 0, 100);
+        s.push_segment(a).unwrap();
+        let last = s.next_step(1).unwrap();
+        s.finish(last, chunk(100, false), 1);
+        let b = s.open(StreamOptions::default()).unwrap();
+        s.push_segment(b).unwrap();
+        let enc = s.next_step(2).unwrap();
+        assert_eq!((enc.stream, enc.lane), (b, Some(0)));
+        s.cancel(b).unwrap();
+        assert_eq!(s.finish(enc, Outcome::Encoded { has_audio: true }, 3), Verdict::Discard);
+        let next = s.next_step(3).unwrap();
+        assert_eq!((next.stream, next.kind, next.lane), (a, StepKind::Encode, Some(0)), "the lane is free again");
     }
 }

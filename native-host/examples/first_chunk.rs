@@ -21,11 +21,11 @@ fn main() {
         let req = Request { chunking: c, ..Request::defaults(b.config()) };
         for _ in 0..4 {
             let t = Instant::now();
-            let mut e = b.encode(ipa, &ids, &req).unwrap();
+            let mut e = b.encode(ipa, &ids, &req, None).unwrap();
             let te = t.elapsed();
-            let first = b.decode(&mut e.decoding, &req).unwrap();
+            let first = b.decode(&mut e.decoding, &req, None).unwrap();
             let tf = t.elapsed();
-            let second = b.decode(&mut e.decoding, &req).unwrap();
+            let second = b.decode(&mut e.decoding, &req, None).unwrap();
             let ts = t.elapsed();
             let hop = b.hop();
             println!(

@@ -65,10 +65,15 @@ pub trait Backend: Send + Sync {
     /// Whether utterances are decoded by a streaming decoder (each frame once, whatever the
     /// chunk size) rather than in windows with context.
     fn streams(&self) -> bool;
-    /// Runs the encoder and length regulation (`ipa` and its `ids` describe the same phonemes).
-    fn encode(&self, ipa: &str, ids: &PhonemeIds, request: &Request) -> Result<Encoded, HostError>;
-    /// Decodes the next chunk of an utterance this backend encoded; empty once it is done.
-    fn decode(&self, decoding: &mut Decoding, request: &Request) -> Result<Vec<f32>, HostError>;
+    /// Exclusive resources a step runs on (guest instances), for the scheduler's lanes; 0 when
+    /// any worker can run any step at once (see [`parla_core::sched`]).
+    fn lanes(&self) -> usize;
+    /// Runs the encoder and length regulation (`ipa` and its `ids` describe the same phonemes),
+    /// on `lane` if given (an utterance encoded on a lane is decoded there).
+    fn encode(&self, ipa: &str, ids: &PhonemeIds, request: &Request, lane: Option<usize>) -> Result<Encoded, HostError>;
+    /// Decodes the next chunk of an utterance this backend encoded, on `lane` if given (its
+    /// encoder's); empty once it is done.
+    fn decode(&self, decoding: &mut Decoding, request: &Request, lane: Option<usize>) -> Result<Vec<f32>, HostError>;
 }
 
 /// Loads a voice into the engine `kind` (`instances` guest instances for wasm: one per worker).
@@ -106,7 +111,10 @@ impl Backend for NativeBackend {
     fn streams(&self) -> bool {
         self.0.streams()
     }
-    fn encode(&self, _ipa: &str, ids: &PhonemeIds, request: &Request) -> Result<Encoded, HostError> {
+    fn lanes(&self) -> usize {
+        0
+    }
+    fn encode(&self, _ipa: &str, ids: &PhonemeIds, request: &Request, _lane: Option<usize>) -> Result<Encoded, HostError> {
         let synth = self.0.synthesize(ids, request)?;
         if synth.is_streamed() {
             return Ok(Encoded { durations: synth.durations().to_vec(), decoding: Decoding::Stream(Box::new(synth)) });
@@ -114,7 +122,7 @@ impl Backend for NativeBackend {
         let (durations, latent, plan) = synth.into_parts();
         Ok(Encoded { durations, decoding: Decoding::Windows { latent, plan } })
     }
-    fn decode(&self, decoding: &mut Decoding, request: &Request) -> Result<Vec<f32>, HostError> {
+    fn decode(&self, decoding: &mut Decoding, request: &Request, _lane: Option<usize>) -> Result<Vec<f32>, HostError> {
         match decoding {
             Decoding::Stream(s) => Ok(Synthesis::next_chunk(s).transpose()?.map(|c| c.samples).unwrap_or_default()),
             Decoding::Guest(_) => Err(HostError::Stopped("a wasm stream was handed to the native backend".into())),
@@ -216,8 +224,11 @@ impl WasmBackend {
         })
     }
 
-    /// A free instance (or, if all are busy, waits for one).
-    fn acquire(&self) -> (&Slot, MutexGuard<'_, Option<WasmEngine>>) {
+    /// Instance `lane`'s, or else a free instance (or, if all are busy, waits for one).
+    fn acquire(&self, lane: Option<usize>) -> (&Slot, MutexGuard<'_, Option<WasmEngine>>) {
+        if let Some(slot) = lane.and_then(|l| self.slots.get(l)) {
+            return (slot, lock(&slot.engine));
+        }
         for slot in &self.slots {
             match slot.engine.try_lock() {
                 Ok(g) => return (slot, g),
@@ -255,9 +266,9 @@ impl WasmBackend {
         result
     }
 
-    /// Runs `f` on whichever instance is free.
-    fn with<T>(&self, f: impl FnOnce(&mut WasmEngine) -> Result<T, HostError>) -> Result<T, HostError> {
-        let (slot, mut guard) = self.acquire();
+    /// Runs `f` on instance `lane`, or else on whichever instance is free.
+    fn with<T>(&self, lane: Option<usize>, f: impl FnOnce(&mut WasmEngine) -> Result<T, HostError>) -> Result<T, HostError> {
+        let (slot, mut guard) = self.acquire(lane);
         self.run(slot, &mut guard, |e, _| f(e))
     }
 
@@ -285,7 +296,7 @@ impl WasmBackend {
     /// Test hook: makes the next call on some instance trap.
     #[doc(hidden)]
     pub fn trap_once(&self) -> Result<(), HostError> {
-        self.with(|e| e.trap())
+        self.with(None, |e| e.trap())
     }
 
     /// The next chunk of a stream pinned to an instance; `None` if that instance is gone.
@@ -319,15 +330,19 @@ impl Backend for WasmBackend {
     fn streams(&self) -> bool {
         self.streams
     }
-    fn encode(&self, ipa: &str, _ids: &PhonemeIds, request: &Request) -> Result<Encoded, HostError> {
-        let slot = self.slots.iter().min_by_key(|s| s.open.load(Ordering::Relaxed)).expect("at least one instance");
+    fn lanes(&self) -> usize {
+        self.slots.len()
+    }
+    fn encode(&self, ipa: &str, _ids: &PhonemeIds, request: &Request, lane: Option<usize>) -> Result<Encoded, HostError> {
+        let fewest = || self.slots.iter().min_by_key(|s| s.open.load(Ordering::Relaxed)).expect("at least one instance");
+        let slot = lane.and_then(|l| self.slots.get(l)).unwrap_or_else(fewest);
         let mut guard = lock(&slot.engine);
         let (generation, (handle, started, latent)) = self.run(slot, &mut guard, |e, g| Ok((g, e.open(ipa, request)?)))?;
         slot.open.fetch_add(1, Ordering::Relaxed);
         let stream = GuestStream { slot: Arc::clone(slot), generation, handle, latent, chunking: request.chunking, done: 0, closed: false };
         Ok(Encoded { durations: started.durations, decoding: Decoding::Guest(Box::new(stream)) })
     }
-    fn decode(&self, decoding: &mut Decoding, request: &Request) -> Result<Vec<f32>, HostError> {
+    fn decode(&self, decoding: &mut Decoding, request: &Request, lane: Option<usize>) -> Result<Vec<f32>, HostError> {
         match decoding {
             Decoding::Guest(g) => match self.next_pinned(g) {
                 Some(result) => result,
@@ -337,11 +352,11 @@ impl Backend for WasmBackend {
                     let latent = std::mem::replace(&mut g.latent, Latent { channels: 0, frames: 0, data: Vec::new() });
                     let plan = ChunkPlan::resume(latent.frames, g.chunking, g.done);
                     *decoding = Decoding::Windows { latent, plan };
-                    self.decode(decoding, request)
+                    self.decode(decoding, request, lane)
                 }
             },
             Decoding::Windows { latent, plan } => match plan.next() {
-                Some(w) => self.with(|e| e.decode_window(latent, w, request.speaker)),
+                Some(w) => self.with(lane, |e| e.decode_window(latent, w, request.speaker)),
                 None => Ok(Vec::new()),
             },
             Decoding::Stream(_) => Err(HostError::Stopped("a native stream was handed to the wasm backend".into())),

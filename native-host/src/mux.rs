@@ -224,7 +224,8 @@ pub enum Read {
 impl Mux {
     /// Starts `config.workers` workers synthesizing with `backend`.
     pub fn new(backend: Arc<dyn Backend>, front: FrontEnd, config: MuxConfig) -> Mux {
-        let sched = Scheduler::new(sched::Config { workers: config.workers, max_streams: config.max_streams });
+        let lanes = backend.lanes();
+        let sched = Scheduler::new(sched::Config { workers: config.workers, max_streams: config.max_streams, lanes });
         let shared = Arc::new(Shared {
             state: Mutex::new(State { sched, sessions: HashMap::new(), shutdown: false }),
             work: Condvar::new(),
@@ -475,7 +476,7 @@ fn work(shared: &Shared) {
             }
         };
         let mut spent = StreamTimes::default();
-        let result = run(shared, job, &mut spent);
+        let result = run(shared, job, step.lane, &mut spent);
         shared.steps.fetch_add(1, Ordering::Relaxed);
         let mut st = shared.lock();
         if let Some(s) = st.sessions.get_mut(&step.stream) {
@@ -528,7 +529,7 @@ fn take_job(st: &mut State, step: Step, backend: &dyn Backend) -> Job {
     }
 }
 
-fn run(shared: &Shared, job: Job, spent: &mut StreamTimes) -> Done {
+fn run(shared: &Shared, job: Job, lane: Option<usize>, spent: &mut StreamTimes) -> Done {
     match job {
         Job::Nothing | Job::Decode(None, _) => Done::Decoded { utterance: None, samples: Vec::new() },
         Job::Encode { pending: Pending::Break { millis }, .. } => Done::Encoded {
@@ -552,7 +553,7 @@ fn run(shared: &Shared, job: Job, spent: &mut StreamTimes) -> Done {
                 Err(parla_core::Error::Empty) => return Done::Encoded { utterance: None, text: None, words: Vec::new(), durations: Vec::new() },
                 Err(e) => return Done::Failed(e.to_string()),
             };
-            let encoded = shared.backend.encode(&ipa, &ids, &request);
+            let encoded = shared.backend.encode(&ipa, &ids, &request, lane);
             spent.encoder += t.elapsed();
             match encoded {
                 Ok(e) => {
@@ -569,7 +570,7 @@ fn run(shared: &Shared, job: Job, spent: &mut StreamTimes) -> Done {
         }
         Job::Decode(Some(Utterance::Speech(mut speech)), request) => {
             let t = Instant::now();
-            let decoded = shared.backend.decode(&mut speech, &request);
+            let decoded = shared.backend.decode(&mut speech, &request, lane);
             spent.decoder += t.elapsed();
             match decoded {
                 Ok(samples) => {

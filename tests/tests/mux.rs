@@ -270,14 +270,14 @@ fn a_wasm_stream_outlives_the_trap_of_its_instance() {
     let request = settings(3).request;
     let expected = voice().synthesize(&ids, &request).unwrap().decode_whole().unwrap();
     // Two utterances, one per instance, each one chunk in.
-    let mut streams: Vec<_> = (0..2).map(|_| backend.encode(ipa, &ids, &request).unwrap().decoding).collect();
-    let mut audio: Vec<Vec<f32>> = streams.iter_mut().map(|d| backend.decode(d, &request).unwrap()).collect();
+    let mut streams: Vec<_> = (0..2).map(|_| backend.encode(ipa, &ids, &request, None).unwrap().decoding).collect();
+    let mut audio: Vec<Vec<f32>> = streams.iter_mut().map(|d| backend.decode(d, &request, None).unwrap()).collect();
     assert_eq!(backend.open_streams().unwrap(), 2);
     // The first free instance traps: the utterance it held goes on window by window elsewhere.
     assert!(backend.trap_once().is_err());
     for (d, out) in streams.iter_mut().zip(&mut audio) {
         while d.remaining_frames() > 0 {
-            out.extend(backend.decode(d, &request).unwrap());
+            out.extend(backend.decode(d, &request, None).unwrap());
         }
     }
     assert_eq!(backend.recovered_streams(), 1);
@@ -300,7 +300,7 @@ fn the_wasm_backend_frees_the_streams_of_cancelled_utterances() {
         use parla_host::backend::Backend;
         let ids = parla_core::phonemes::PhonemeIds::from_ipa(backend.config(), "həlˈoʊ.").unwrap();
         let request = Request { speaker: 7, ..settings(0).request };
-        let err = backend.encode("həlˈoʊ.", &ids, &request).err().expect("speaker 7 is refused");
+        let err = backend.encode("həlˈoʊ.", &ids, &request, None).err().expect("speaker 7 is refused");
         assert!(matches!(err, parla_host::error::HostError::Guest(_)), "{err}");
         assert_eq!(backend.live_instances(), 1, "the instance was kept");
     }
