@@ -179,7 +179,8 @@ pub struct ServeArgs {
     /// Frames in the first decoder chunk of each segment (small: earlier first audio).
     #[arg(long, value_name = "FRAMES", default_value_t = 16)]
     pub first_chunk: usize,
-    /// Frames per decoder chunk.
+    /// Frames per decoder chunk, for voices decoded in windows (a streaming decoder's chunks
+    /// stay at --first-chunk: they cost the same per frame, and short steps share the workers better).
     #[arg(long, value_name = "FRAMES", default_value_t = 64)]
     pub chunk: usize,
     /// Frames of context decoded on each side of a chunk.

@@ -514,10 +514,15 @@ fn take_job(st: &mut State, step: Step, backend: &dyn Backend) -> Job {
         (StepKind::Encode, Some(s)) => match s.queue.pop_front() {
             Some(pending) => {
                 let mut request = s.request;
-                // With a second or more of audio still to play, an utterance decoded in windows
-                // needs no small first chunks: larger ones cost less. (A streaming decoder costs
-                // the same whatever the chunk, so there a larger first chunk would only come later.)
-                if !backend.streams() && s.buffered(backend.sample_rate()) >= Duration::from_secs(1) {
+                if backend.streams() {
+                    // A streaming decoder costs the same per frame whatever the chunk, so every
+                    // chunk stays as small as the first: short steps let the scheduler reach a
+                    // stream about to run dry sooner (with 64-frame chunks, two wasm streams on
+                    // two workers ran dry; with 16, they did not).
+                    request.chunking.size = request.chunking.first;
+                } else if s.buffered(backend.sample_rate()) >= Duration::from_secs(1) {
+                    // With a second or more of audio still to play, windows need no small first
+                    // chunks: larger ones cost less.
                     request.chunking = request.chunking.steady();
                 }
                 Job::Encode { pending, request }
