@@ -93,3 +93,32 @@ fn wasm_engine_reports_broken_voices_without_trapping() {
     let err = WasmEngine::load(&onnx, b"{\"audio\":", Chunking::default()).err().expect("broken config");
     assert!(err.to_string().contains("voice config"), "{err}");
 }
+
+#[test]
+fn a_wasm_guest_refuses_unknown_and_closed_stream_handles_and_goes_on() {
+    use parla_core::infer::Request;
+    use parla_host::error::HostError;
+    let (onnx, json) = default_voice_bytes();
+    let mut engine = WasmEngine::load(&onnx, &json, Chunking { first: 16, size: 16, context: 24 }).unwrap();
+    let request = Request::defaults(&parla_core::config::VoiceConfig::from_json(&json).unwrap());
+    let mut out = Vec::new();
+    let err = engine.next(4242, &mut out).err().expect("no such stream");
+    assert!(matches!(err, HostError::Guest(_)), "{err}");
+    let (handle, started, _) = engine.open("həlˈoʊ ðˈɛɹ.", &request).unwrap();
+    engine.close(handle).unwrap();
+    engine.close(handle).unwrap(); // twice is harmless
+    let err = engine.next(handle, &mut out).err().expect("a closed stream");
+    assert!(matches!(err, HostError::Guest(_)), "{err}");
+    assert_eq!(engine.open_streams().unwrap(), 0);
+    // The instance still speaks.
+    let (handle, _, _) = engine.open("həlˈoʊ ðˈɛɹ.", &request).unwrap();
+    let mut audio = Vec::new();
+    while audio.len() < started.frames * 256 {
+        engine.next(handle, &mut out).unwrap();
+        assert!(!out.is_empty(), "audio ended early");
+        audio.extend_from_slice(&out);
+    }
+    assert_eq!(audio.len(), started.frames * 256, "the whole utterance, hop 256");
+    assert!(audio.iter().any(|s| s.abs() > 0.01), "not silent");
+    assert_eq!(engine.open_streams().unwrap(), 0, "closed by the guest after its last chunk");
+}
