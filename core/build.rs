@@ -31,11 +31,14 @@ fn code(phone: &str) -> Option<u8> {
 }
 
 /// Words whose CMUdict alternate (`word(2)`) is the form espeak-ng uses: the one without the
-/// extra syllable.
+/// extra syllable ("every"), and heteronyms whose first entry is the rarer reading ("lead" the
+/// metal, "read" in the past, "insult" the verb), as espeak reads them whatever the context.
+/// Heteronyms read by context are in the G2P's noun/verb table instead.
 const PREFER_SECOND: &[&str] = &[
     "every", "everyone", "everything", "everybody", "everywhere", "everyday", "different",
     "difference", "differences", "differently", "conference", "conferences", "restaurant",
     "restaurants", "camera", "cameras", "average",
+    "lead", "read", "wound", "putting", "bass", "sow", "decrease", "compact", "insult", "subject",
 ];
 
 fn main() {

@@ -59,6 +59,10 @@ const FUNCTION: &[(&str, &str)] = &[
 /// records", "the use of": tune.txt lines 47, 81, 114). (word, noun, verb).
 const NOUN_OR_VERB: &[(&str, &str, &str)] = &[
     ("record", "ɹˈɛkɚd", "ɹᵻkˈoːɹd"), ("records", "ɹˈɛkɚdz", "ɹᵻkˈoːɹdz"), ("use", "jˈuːs", "jˈuːz"),
+    ("wind", "wˈɪnd", "wˈaɪnd"), ("tear", "tˈɪɹ", "tˈɛɹ"), ("bow", "bˈoʊ", "bˈaʊ"),
+    ("permit", "pˈɜːmɪt", "pɚmˈɪt"), ("increase", "ˈɪŋkɹiːs", "ɪŋkɹˈiːs"), ("convert", "kˈɑːnvɜːt", "kənvˈɜːt"),
+    ("survey", "sˈɜːveɪ", "sɚvˈeɪ"), ("suspect", "sˈʌspɛkt", "səspˈɛkt"), ("transport", "tɹˈænspoːɹt", "tɹænspˈoːɹt"),
+    ("conduct", "kˈɑːndʌkt", "kəndˈʌkt"),
 ];
 
 /// Words after which a NOUN_OR_VERB word is a verb.

@@ -31,6 +31,11 @@ fn lexicon_words_and_espeak_conventions() {
     assert_eq!(english_ipa("they will record it"), "ðeɪ wɪl ɹᵻkˈoːɹd ɪt");
     assert_eq!(english_ipa("we use it"), "wiː jˈuːz ɪt");
     assert_eq!(english_ipa("its use"), "ɪts jˈuːs");
+    assert_eq!(english_ipa("the wind"), "ðə wˈɪnd");
+    assert_eq!(english_ipa("to wind"), "tə wˈaɪnd");
+    // Heteronyms read one way whatever the context, as espeak does.
+    assert_eq!(english_ipa("they lead"), "ðeɪ lˈiːd");
+    assert_eq!(english_ipa("the wound"), "ðə wˈuːnd");
     // Punctuation kept, sentences joined by a space.
     assert_eq!(english_ipa("Yes! No? Maybe; fine: done."), "jˈɛs! nˈoʊ? mˈeɪbiː; fˈaɪn: dˈʌn.");
 }
