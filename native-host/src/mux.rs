@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use parla_core::events::word_timings;
 use parla_core::frames::{self, FrameReader, FrameWriter};
 use parla_core::front::FrontEnd;
+use parla_core::infer::pulse::MAX_PULSE_FRAMES;
 use parla_core::infer::Request;
 use parla_core::phonemes::PhonemeIds;
 use parla_core::sched::{self, Outcome, Scheduler, Step, StepKind, Stop, StreamId, StreamOptions, Verdict};
@@ -256,7 +257,9 @@ impl Mux {
         let id = st.sched.open(StreamOptions { deadline_ms })?;
         let frame_len = frames::frame_len(sh.backend.sample_rate());
         let c = settings.request.chunking;
-        let needed_frames = (c.size.max(c.first).max(SILENCE_CHUNK_FRAMES) * sh.backend.hop()).div_ceil(frame_len) + 1;
+        // A streaming decoder hands out what its last pulse decoded beyond the chunk as well.
+        let largest_step = (c.size.max(c.first) + MAX_PULSE_FRAMES).max(SILENCE_CHUNK_FRAMES);
+        let needed_frames = (largest_step * sh.backend.hop()).div_ceil(frame_len) + 1;
         let capacity = sh.ring_frames.max(2 * needed_frames);
         let (writer, reader) = frames::ring(sh.backend.sample_rate(), capacity);
         st.sessions.insert(

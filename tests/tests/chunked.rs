@@ -23,6 +23,9 @@ fn check(ipa: &str, chunking: Chunking, min_seconds: f64, min_chunks: usize) {
     for c in chunked.by_ref() {
         let c = c.unwrap();
         assert_eq!(c.first_frame * voice.hop(), joined.len(), "chunks are contiguous");
+        // Hosts size their rings by this bound: a chunk larger would not fit.
+        let bound = chunking.keep(chunks) + parla_core::infer::pulse::MAX_PULSE_FRAMES;
+        assert!(c.samples.len() < bound * voice.hop(), "chunk {chunks}: {} frames", c.samples.len() / voice.hop());
         joined.extend_from_slice(&c.samples);
         chunks += 1;
     }

@@ -43,6 +43,10 @@ pub const MIN_PULSE_FRAMES: usize = 16;
 /// About how many frames a pulse should have when the first chunk needs several.
 const TARGET_PULSE_FRAMES: usize = 20;
 
+/// Fewer frames than this in any pulse, so a chunk asked for `n` frames comes with fewer than
+/// `n + MAX_PULSE_FRAMES` (what a caller sizes its output buffer by).
+pub const MAX_PULSE_FRAMES: usize = 2 * TARGET_PULSE_FRAMES;
+
 /// A decoder plan that streams.
 #[derive(Debug)]
 pub(crate) struct PulsedPlan {
@@ -73,6 +77,7 @@ impl PulsedPlan {
         let needed = (delay_of(&probe)? + first.max(1) * hop).div_ceil(hop.max(1));
         let pulses = (needed / TARGET_PULSE_FRAMES).max(1);
         let pulse = needed.div_ceil(pulses).max(MIN_PULSE_FRAMES);
+        debug_assert!(pulse < MAX_PULSE_FRAMES, "{needed} frames in {pulses} pulses");
         let pulsed = if pulse == MIN_PULSE_FRAMES { probe } else { PulsedModel::new(&model, frames.clone(), &pulse.to_dim())? };
         let delay = delay_of(&pulsed)?;
         let plan = pulsed.into_typed()?.into_optimized()?.into_runnable()?;
@@ -141,7 +146,7 @@ impl DecoderStream {
 
     /// Decodes pulses until at least `frames` more frames of audio are ready (fewer at the end
     /// of the utterance) and returns every whole frame ready: audio already decoded is never
-    /// held back. Empty once everything is out.
+    /// held back, so up to `frames + MAX_PULSE_FRAMES - 1` frames. Empty once everything is out.
     pub fn next(&mut self, frames: usize) -> Result<Vec<f32>, VoiceError> {
         let left = self.total_samples() - self.emitted;
         let want = frames.max(1).saturating_mul(self.hop).min(left);
