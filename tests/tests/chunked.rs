@@ -142,6 +142,6 @@ fn a_stream_refuses_latents_of_another_shape() {
     let voice = native_voice();
     let request = Request::defaults(voice.config());
     let wrong = parla_core::regulate::Latent { channels: 3, frames: 100, data: vec![0.0; 300] };
-    let err = voice.stream_decoder(wrong, &request).expect("the default voice streams").unwrap_err();
+    let err = voice.stream_decoder(&wrong, &request).expect("the default voice streams").unwrap_err();
     assert!(err.to_string().contains("latent channels"), "{err}");
 }

@@ -47,7 +47,7 @@ impl Synthesis {
         let plan = ChunkPlan::new(latent.frames, request.chunking);
         // An utterance asked for in one chunk is decoded whole: nothing to stream.
         let one_chunk = request.chunking.keep(0) >= latent.frames;
-        let stream = match (!one_chunk).then(|| voice.stream_decoder(latent.clone(), &request)).flatten() {
+        let stream = match (!one_chunk).then(|| voice.stream_decoder(&latent, &request)).flatten() {
             Some(decoder) => Some(Streaming { decoder: decoder?, index: 0, next_frame: 0 }),
             None => None,
         };

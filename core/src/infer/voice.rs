@@ -276,7 +276,7 @@ impl Voice {
 
     /// Starts decoding `z` as a stream: each frame decoded once, the output equal to
     /// whole-utterance decoding (see [`super::pulse`]). `None` if this voice cannot stream.
-    pub fn stream_decoder(&self, z: regulate::Latent, request: &Request) -> Option<Result<DecoderStream, VoiceError>> {
+    pub fn stream_decoder(&self, z: &regulate::Latent, request: &Request) -> Option<Result<DecoderStream, VoiceError>> {
         let plan = self.decoder_pulsed.as_ref()?;
         if let Err(e) = self.check(request) {
             return Some(Err(e));
@@ -284,7 +284,7 @@ impl Voice {
         if z.channels != self.channels {
             return Some(Err(crate::Error::BadShape("latent channels do not match the voice").into()));
         }
-        Some(DecoderStream::new(plan, self.hop, z, self.speaker_input(request)))
+        Some(DecoderStream::new(plan, self.hop, &z, self.speaker_input(request)))
     }
 
     /// Decodes frames `start..start + len` of `z`: `len · hop` samples.
