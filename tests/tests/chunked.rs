@@ -137,6 +137,26 @@ fn first_chunk_context_sweep() {
     }
 }
 
+/// First audio waits only for the vocoder's look-ahead: the flow, whose look-ahead is 32
+/// frames, runs ahead on its own (when the two were pulsed as one, the first 16 frames of audio
+/// cost 60 decoded frames). What the first chunk costs sets the time to first audio.
+#[test]
+fn a_first_chunk_decodes_little_more_than_itself() {
+    // Pulses are sized at load for the first chunk: here 16 frames, what `parla serve` uses.
+    let chunking = Chunking { first: 16, size: 16, context: 24 };
+    let (onnx, json) = default_voice_bytes();
+    let voice = parla_core::infer::Voice::load(&onnx, &json, &parla_core::infer::LoadOptions::new(chunking)).unwrap();
+    let ipa = "ðə kwˈɪk bɹˈaʊn fˈɑːks dʒˈʌmps ˌoʊvɚ ðə lˈeɪzi dˈɑːɡ,";
+    let ids = PhonemeIds::from_ipa(voice.config(), ipa).unwrap();
+    let request = Request { chunking, ..Request::defaults(voice.config()) };
+    let s = voice.synthesize(&ids, &request).unwrap();
+    let mut stream = voice.stream_decoder(s.latent(), &request).expect("the default voice streams").unwrap();
+    let first = stream.next(16).unwrap();
+    assert!(first.len() >= 16 * voice.hop());
+    let decoded = stream.decoded_frames();
+    assert!(decoded <= 16 + 12, "{decoded} frames decoded for the first 16");
+}
+
 #[test]
 fn a_stream_refuses_latents_of_another_shape() {
     let voice = native_voice();

@@ -218,6 +218,12 @@ impl DecoderStream {
         (self.total_samples() - self.emitted).div_ceil(self.hop)
     }
 
+    /// Frames the vocoder has decoded so far, past the utterance's end included (what the
+    /// audio handed out cost: at least the frames handed out plus the vocoder's look-ahead).
+    pub fn decoded_frames(&self) -> usize {
+        self.fed
+    }
+
     /// Decodes pulses until at least `frames` more frames of audio are ready (fewer at the end
     /// of the utterance) and returns every whole frame ready: audio already decoded is never
     /// held back, so up to `frames + MAX_PULSE_FRAMES - 1` frames. Empty once everything is out.
