@@ -284,7 +284,7 @@ impl Voice {
         if z.channels != self.channels {
             return Some(Err(crate::Error::BadShape("latent channels do not match the voice").into()));
         }
-        Some(DecoderStream::new(plan, self.hop, &z, self.speaker_input(request)))
+        Some(DecoderStream::new(plan, self.hop, z, self.speaker_input(request)))
     }
 
     /// Decodes frames `start..start + len` of `z`: `len · hop` samples.
