@@ -246,11 +246,9 @@ async function handle(m) {
         // Runs the engine once in the background: the browser compiles its hot code with its
         // optimising tier, so the first real speech starts as fast as later ones. A speech
         // asked for meanwhile drops it at the next chunk.
-        // Known limit (measured in Chromium 156): when a speech starts after the worker has been
-        // idle for a second or more, V8 deoptimises part of the engine's code, and the first
-        // chunk takes about twice as long (460 ms against 210 ms for "Hello there,"). With
-        // `--js-flags=--no-wasm-deopt` it does not happen. A page cannot set that flag, and the
-        // warm-up at load does not prevent it.
+        // (How fast a chunk runs in V8 once compiled can depend on how deep this worker's stack
+        // is when it calls the module: see wasm/web/src/gemm.rs for why the browser build runs
+        // a matrix kernel that does not spill.)
         const job = { id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY, t0: performance.now() };
         queue.push(job);
         setTimeout(pump, 0);

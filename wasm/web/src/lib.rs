@@ -24,6 +24,7 @@ use parla_core::infer::{LoadOptions, Request, Synthesis, Voice as CoreVoice, Voi
 use parla_core::phonemes::PhonemeIds;
 use parla_core::segment::{Policy, Segment, Segmenter};
 
+mod gemm;
 #[cfg(test)]
 mod tests;
 
