@@ -36,7 +36,8 @@ pub fn native_voice() -> Arc<Voice> {
     VOICE
         .get_or_init(|| {
             let (onnx, json) = default_voice_bytes();
-            Voice::load(&onnx, &json, &LoadOptions { chunking: Chunking::default(), window_plans: true }).expect("default voice loads")
+            Voice::load(&onnx, &json, &LoadOptions { window_plans: true, ..LoadOptions::new(Chunking::default()) })
+                .expect("default voice loads")
         })
         .clone()
 }

@@ -3,7 +3,7 @@
 //! windows decoded with context (how the wasm host's workers decode, and the fallback).
 
 use parla_core::chunk::Chunking;
-use parla_core::infer::Request;
+use parla_core::infer::{LoadOptions, Request, Voice};
 use parla_core::phonemes::PhonemeIds;
 use parla_tests::*;
 
@@ -81,6 +81,27 @@ fn short_utterance() {
     check("wˌʌt tˈaɪm ɪz ɪt?", Chunking::default(), 0.5, 1);
     // One frame-sized chunk at a time, for the first audio as early as it can be.
     check("hɛlˈoʊ!", Chunking { first: 1, size: 4, context: 24 }, 0.3, 3);
+}
+
+#[test]
+fn general_plan_deferred_to_first_use_decodes_like_the_stream() {
+    // As a browser page loads a voice: the general decoder plan is built on first use.
+    let (onnx, json) = default_voice_bytes();
+    let options = LoadOptions { defer_general: true, ..LoadOptions::new(Chunking::default()) };
+    let voice = Voice::load(&onnx, &json, &options).unwrap();
+    let ids = PhonemeIds::from_ipa(voice.config(), "hˈaɪ!").unwrap();
+    let request = Request { seed: 7, ..Request::defaults(voice.config()) };
+    // Fits in the default first chunk: decoded whole, through the deferred plan.
+    let mut whole = voice.synthesize(&ids, &request).unwrap();
+    assert!(!whole.is_streamed() && whole.frames() <= Chunking::default().first, "{} frames", whole.frames());
+    let whole = whole.collect_all().unwrap();
+    let small = Request { chunking: Chunking { first: 1, size: 4, context: 24 }, ..request };
+    let mut streamed = voice.synthesize(&ids, &small).unwrap();
+    assert!(streamed.is_streamed());
+    let streamed = streamed.collect_all().unwrap();
+    let snr = snr_db(&whole, &streamed);
+    assert!(snr >= 100.0, "SNR {snr:.1} dB");
+    voice.prepare_general().unwrap();
 }
 
 #[test]

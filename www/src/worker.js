@@ -242,6 +242,16 @@ async function handle(m) {
       const v = Voice.load(new Uint8Array(m.onnx), new Uint8Array(m.json), c.first ?? 16, c.size ?? 64, c.context ?? 24);
       if (voice) voice.free();
       voice = v;
+      // Loading leaves out the decoder plan for utterances that fit in one chunk (the page is
+      // ready sooner); it is built here, in the background, before the warm-up.
+      setTimeout(() => {
+        if (voice !== v) return;
+        try {
+          v.prepare();
+        } catch {
+          // The first such utterance tries again and reports the error.
+        }
+      }, 0);
       if (m.warmup !== false) {
         // Runs the engine once in the background: the browser compiles its hot code with its
         // optimising tier, so the first real speech starts as fast as later ones. A speech

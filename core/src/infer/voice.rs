@@ -1,7 +1,7 @@
 //! Loading a Piper voice into tract plans, and running its two halves.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::vec::Vec;
 use std::vec;
 
@@ -32,12 +32,18 @@ pub struct LoadOptions {
     /// slowly); leaving them out cuts native loading of the default voice from about 1.6 s to
     /// 1.2–1.4 s. A voice whose decoder cannot stream always gets them.
     pub window_plans: bool,
+    /// Leave the general decoder plan (any length: utterances that fit in one chunk, whole
+    /// decoding, windows of odd lengths) to its first use, or to [`Voice::prepare_general`], when
+    /// the decoder streams. Optimising it is about a tenth of loading; a browser page is ready
+    /// that much sooner and prepares it in the background. A voice that cannot stream decodes
+    /// through it and always builds it at load.
+    pub defer_general: bool,
 }
 
 impl LoadOptions {
     /// Options for this chunking, without window plans for a streaming decoder.
     pub fn new(chunking: Chunking) -> LoadOptions {
-        LoadOptions { chunking, window_plans: false }
+        LoadOptions { chunking, window_plans: false, defer_general: false }
     }
 }
 
@@ -75,18 +81,30 @@ pub struct Encoded {
 }
 
 /// A loaded Piper voice: config plus optimised tract plans. Cheap to share behind an `Arc`;
-/// plans are immutable and every run has its own state.
+/// plans are immutable once built and every run has its own state.
 pub struct Voice {
     config: VoiceConfig,
     multi_speaker: bool,
     channels: usize,
     hop: usize,
     encoder: Plan,
-    decoder_any: Plan,
+    general: Mutex<General>,
     decoder_fixed: Vec<(usize, Plan)>,
     /// The decoder as a streaming model ([`super::pulse`]); `None` if this voice's decoder
     /// could not be turned into one (then synthesis decodes windows).
     decoder_pulsed: Option<PulsedPlan>,
+}
+
+/// The general decoder plan, or the decluttered model it is optimised from on first use.
+enum General {
+    Deferred(TypedModel),
+    Built(Plan),
+}
+
+fn optimise_general(decoder: TypedModel) -> Result<Plan, VoiceError> {
+    guard("preparing the decoder", || {
+        decoder.into_optimized().and_then(|m| m.into_runnable()).map_err(VoiceError::tract("optimise the decoder"))
+    })
 }
 
 impl core::fmt::Debug for Voice {
@@ -197,11 +215,12 @@ impl Voice {
                 decoder_fixed.push((len, fixed));
             }
         }
-        let decoder_any = dec
-            .into_optimized()
-            .and_then(|m| m.into_runnable())
-            .map_err(VoiceError::tract("optimise the decoder"))?;
-        Ok(Voice { config, multi_speaker, channels, hop, encoder, decoder_any, decoder_fixed, decoder_pulsed })
+        let general = if options.defer_general && decoder_pulsed.is_some() {
+            General::Deferred(dec)
+        } else {
+            General::Built(optimise_general(dec)?)
+        };
+        Ok(Voice { config, multi_speaker, channels, hop, encoder, general: Mutex::new(general), decoder_fixed, decoder_pulsed })
     }
 
     /// The voice's config.
@@ -269,6 +288,24 @@ impl Voice {
         Ok(Encoded { channels: self.channels, m_p, logs_p, durations })
     }
 
+    /// Builds the general decoder plan now if loading deferred it ([`LoadOptions::defer_general`]);
+    /// otherwise does nothing.
+    pub fn prepare_general(&self) -> Result<(), VoiceError> {
+        self.general_plan().map(drop)
+    }
+
+    fn general_plan(&self) -> Result<Plan, VoiceError> {
+        // A panic while optimising is caught in `optimise_general`, so the lock is never poisoned;
+        // holding it while building makes concurrent first uses wait for one build.
+        let mut general = self.general.lock().unwrap_or_else(|p| p.into_inner());
+        let plan = match &*general {
+            General::Built(plan) => return Ok(plan.clone()),
+            General::Deferred(model) => optimise_general(model.clone())?,
+        };
+        *general = General::Built(plan.clone());
+        Ok(plan)
+    }
+
     /// Whether this voice decodes exactly in a stream ([`Voice::stream_decoder`]).
     pub fn streams(&self) -> bool {
         self.decoder_pulsed.is_some()
@@ -329,7 +366,10 @@ impl Voice {
         let mask = tract_ndarray::Array3::<f32>::from_shape_fn((1, 1, width), |(_, _, t)| if t < len { 1.0 } else { 0.0 });
         let mut inputs: TVec<TValue> = tvec![Tensor::from(z_p).into(), Tensor::from(mask).into()];
         inputs.extend(self.speaker_input(request));
-        let plan = self.decoder_fixed.iter().find(|(l, _)| *l == width).map(|(_, p)| p).unwrap_or(&self.decoder_any);
+        let plan = match self.decoder_fixed.iter().find(|(l, _)| *l == width) {
+            Some((_, p)) => p.clone(),
+            None => self.general_plan()?,
+        };
         let out = plan.run(inputs).map_err(VoiceError::tract("run the decoder"))?;
         let audio = out[0].to_plain_array_view::<f32>().map_err(VoiceError::tract("read the decoder output"))?;
         if audio.len() != width * self.hop {

@@ -103,8 +103,16 @@ impl Voice {
             size: (chunk_size as usize).clamp(1, 4096),
             context: (context as usize).min(256),
         };
-        let inner = CoreVoice::load(onnx, json, &LoadOptions::new(chunking)).map_err(load_error)?;
+        let options = LoadOptions { defer_general: true, ..LoadOptions::new(chunking) };
+        let inner = CoreVoice::load(onnx, json, &options).map_err(load_error)?;
         Ok(Voice { inner, chunking })
+    }
+
+    /// Builds the decoder plan that loading leaves for later: the one for utterances that fit
+    /// in one chunk. Call it once the voice is ready, when nothing waits; otherwise the first
+    /// such utterance builds it.
+    pub fn prepare(&self) -> Result<(), JsError> {
+        self.inner.prepare_general().map_err(|e| js_error("preparing the voice", e))
     }
 
     /// Output sample rate in Hz.
