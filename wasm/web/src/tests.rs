@@ -61,12 +61,16 @@ fn written_words_are_found_in_the_stream() {
 }
 
 fn real_voice() -> Option<Voice> {
+    real_voice_with_first_chunk(16)
+}
+
+fn real_voice_with_first_chunk(frames: u32) -> Option<Voice> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/voices/en_US-joe-medium.onnx");
     let (Some(onnx), Some(json)) = (read_file(dir), read_file(&format!("{dir}.json"))) else {
         console_log!("no voice file here (browser, or `just voice` not run): skipping");
         return None;
     };
-    Some(Voice::load(&onnx, &json, 16, 64, 24).map_err(|e| message(e.into())).expect("the voice loads"))
+    Some(Voice::load(&onnx, &json, frames, 64, 24).map_err(|e| message(e.into())).expect("the voice loads"))
 }
 
 fn rms(x: &[f32]) -> f32 {
@@ -126,4 +130,15 @@ fn a_stream_speaks_as_text_arrives_and_cancels() {
     set(&bad, "speaker", 3.into());
     let e = voice.start(None, bad.into()).err().map(|e| message(e.into())).unwrap();
     assert!(e.contains("speaker"), "{e}");
+}
+
+#[wasm_bindgen_test]
+fn an_utterance_in_one_chunk_decodes_through_the_plan_loading_deferred() {
+    let Some(voice) = real_voice_with_first_chunk(64) else { return };
+    let mut speech = voice.start(Some("Hi.".into()), JsValue::UNDEFINED).unwrap();
+    let chunk = speech.next_chunk().unwrap().expect("audio");
+    assert!(speech.next_chunk().unwrap().is_none(), "one chunk");
+    assert!((1..=64 * 256).contains(&chunk.samples.len()), "{} samples", chunk.samples.len());
+    assert!(rms(&chunk.samples) > 0.02, "audible: rms {}", rms(&chunk.samples));
+    voice.prepare().map_err(|e| message(e.into())).expect("built once, then nothing to do");
 }
