@@ -229,7 +229,7 @@ pub fn run(args: &BenchArgs) -> Result<(), HostError> {
     }
     // Time to first audio, with a small first decoder chunk (the native mux streams exactly; the
     // wasm mux decodes windows with `context` frames on each side, so any instance can take any).
-    let ttfa_chunking = Chunking { first: 16, ..c };
+    let ttfa_chunking = Chunking { first: parla_core::chunk::FIRST_CHUNK, ..c };
     for &kind in &args.engines {
         let mux = say::single_stream(crate::backend::open(kind, &onnx, &config, ttfa_chunking, 1)?);
         let mut request = say::request(&args.synth, VoiceConfig::from_json(&config)?.scales);

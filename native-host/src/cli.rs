@@ -177,7 +177,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     pub www: Option<PathBuf>,
     /// Frames in the first decoder chunk of each segment (small: earlier first audio).
-    #[arg(long, value_name = "FRAMES", default_value_t = 16)]
+    #[arg(long, value_name = "FRAMES", default_value_t = parla_core::chunk::FIRST_CHUNK)]
     pub first_chunk: usize,
     /// Frames per decoder chunk, for voices decoded in windows (a streaming decoder's chunks
     /// stay at --first-chunk: they cost the same per frame, and short steps share the workers better).

@@ -17,7 +17,7 @@ const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] 
 const RUNS = Number(opt('--runs', 20));
 const WARMUP = 3;
 const ENGINE = opt('--engine', 'wasm');
-const CHUNK = opt('--chunk', '16,64,24').split(',').map(Number);
+const CHUNK = opt('--chunk', '8,64,24').split(',').map(Number);
 const chunk = { first: CHUNK[0], size: CHUNK[1], context: CHUNK[2] };
 const FIRST = 'Hello there, how are you today?';
 const PARAGRAPH =

@@ -23,7 +23,7 @@ export const DEFAULT_VOICE = '/voices/en_US-joe-medium.onnx';
 const DEFAULTS = {
   engine: 'auto',
   cache: true,
-  chunk: { first: 16, size: 64, context: 24 },
+  chunk: { first: 8, size: 64, context: 24 }, // first: FIRST_CHUNK in core/src/chunk.rs
   ringFrames: 128,
 };
 
