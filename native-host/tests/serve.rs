@@ -127,8 +127,9 @@ async fn wav_is_the_audio_parla_say_makes() {
 
     // The same text through `parla say` with the server's chunking: the same samples.
     let out = std::env::temp_dir().join(format!("parla-serve-ref-{}.wav", std::process::id()));
+    let first = parla_core::chunk::FIRST_CHUNK.to_string();
     let st = Command::new(env!("CARGO_BIN_EXE_parla"))
-        .args(["say", "--engine", "wasm", "--first-chunk", "8", "--chunk", "64", "--context", "24", "-o"])
+        .args(["say", "--engine", "wasm", "--first-chunk", &first, "--chunk", "64", "--context", "24", "-o"])
         .arg(&out)
         .arg(text)
         .stderr(Stdio::null())
