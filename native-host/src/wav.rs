@@ -29,13 +29,22 @@ pub fn write_header(out: &mut (impl Write + ?Sized), sample_rate: u32, samples: 
     out.write_all(&h)
 }
 
+/// One float sample as a 16-bit one: clipped to [-1, 1], rounded; NaN and infinities give 0.
+/// Every 16-bit output (WAV, pcm, FLAC) converts through this, so they decode alike.
+pub fn to_i16(s: f32) -> i16 {
+    if s.is_finite() {
+        (s.clamp(-1.0, 1.0) * 32767.0).round() as i16
+    } else {
+        0
+    }
+}
+
 /// Converts float samples to little-endian 16-bit PCM, clipping to [-1, 1], into `buf`.
 pub fn pcm16(samples: &[f32], buf: &mut Vec<u8>) {
     buf.clear();
     buf.reserve(samples.len() * 2);
     for &s in samples {
-        let v = if s.is_finite() { (s.clamp(-1.0, 1.0) * 32767.0).round() as i16 } else { 0 };
-        buf.extend_from_slice(&v.to_le_bytes());
+        buf.extend_from_slice(&to_i16(s).to_le_bytes());
     }
 }
 

@@ -194,6 +194,29 @@ async fn opus_is_ogg_that_decodes_to_the_speech() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn flac_is_the_pcm_losslessly_and_mp3_has_its_length() {
+    let s = open();
+    let text = "Lossless, then small.";
+    let pcm = speech(&s.base, None, json!({"input": text, "voice": "joe", "response_format": "pcm"})).await.bytes().await.unwrap();
+    let r = speech(&s.base, None, json!({"input": text, "voice": "joe", "response_format": "flac"})).await;
+    assert_eq!((r.status().as_u16(), r.headers()["content-type"].to_str().unwrap()), (200, "audio/flac"));
+    let mut flac = claxon::FlacReader::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+    assert_eq!(flac.streaminfo().sample_rate, 22_050);
+    let decoded: Vec<u8> = flac.samples().flat_map(|v| (v.unwrap() as i16).to_le_bytes()).collect();
+    assert!(decoded == pcm, "flac decodes to the pcm response ({} vs {} bytes)", decoded.len(), pcm.len());
+
+    // OpenAI's Python client asks for mp3 unless told otherwise.
+    let r = speech(&s.base, None, json!({"input": text, "voice": "alloy", "model": "tts-1", "response_format": "mp3"})).await;
+    assert_eq!((r.status().as_u16(), r.headers()["content-type"].to_str().unwrap()), (200, "audio/mpeg"));
+    let mp3 = r.bytes().await.unwrap();
+    assert_eq!(&mp3[..2], [0xFF, 0xF3], "MPEG-2 layer III at the voice's rate");
+    // 64 kb/s over the audio, plus LAME's delay and last frame (about 100 ms).
+    let seconds = (pcm.len() / 2) as f64 / 22_050.0;
+    let want = 8_000.0 * seconds;
+    assert!(mp3.len() as f64 > want && (mp3.len() as f64) < want + 8_000.0 * 0.15, "{} bytes of mp3 for {seconds:.2} s", mp3.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn sse_gives_deltas_then_done() {
     use base64::Engine as _;
     let s = open();
@@ -227,8 +250,7 @@ async fn bad_requests_get_openai_errors() {
         ("missing voice", json!({"input": "hi"}).to_string(), 400, Some("voice")),
         ("unknown voice", json!({"input": "hi", "voice": "nobody"}).to_string(), 400, Some("voice")),
         ("unknown format", json!({"input": "hi", "voice": "alloy", "response_format": "ogg"}).to_string(), 400, Some("response_format")),
-        ("mp3", json!({"input": "hi", "voice": "alloy", "response_format": "mp3"}).to_string(), 400, Some("response_format")),
-        ("flac", json!({"input": "hi", "voice": "alloy", "response_format": "flac"}).to_string(), 400, Some("response_format")),
+        ("aac", json!({"input": "hi", "voice": "alloy", "response_format": "aac"}).to_string(), 400, Some("response_format")),
         ("slow speed", json!({"input": "hi", "voice": "alloy", "speed": 0.1}).to_string(), 400, Some("speed")),
         ("fast speed", json!({"input": "hi", "voice": "alloy", "speed": 4.5}).to_string(), 400, Some("speed")),
         ("unknown model", json!({"input": "hi", "voice": "alloy", "model": "whisper-9"}).to_string(), 400, Some("model")),

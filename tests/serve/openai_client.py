@@ -20,6 +20,11 @@ with wave.open(str(path)) as w:
     frames = w.readframes(w.getnframes())
 assert len(frames) > 2 * 22050 // 2, len(frames)
 
+# mp3, the format OpenAI's clients and many integrations ask for by name.
+speech = client.audio.speech.create(model="tts-1", voice="alloy", input="And now in mp3.", response_format="mp3")
+mp3 = speech.content
+assert mp3[:2] == b"\xff\xf3" and len(mp3) > 8000 * 0.8, (mp3[:4], len(mp3))
+
 # Streamed.
 chunks = 0
 size = 0
@@ -38,4 +43,4 @@ try:
     raise SystemExit("an unknown voice must fail")
 except Exception as e:  # openai.BadRequestError
     assert getattr(e, "status_code", None) == 400, e
-print(f"openai client ok: {len(frames)} wav bytes, {size} pcm bytes in {chunks} chunks")
+print(f"openai client ok: {len(frames)} wav bytes, {len(mp3)} mp3 bytes, {size} pcm bytes in {chunks} chunks")

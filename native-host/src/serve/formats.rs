@@ -3,6 +3,8 @@
 use axum::body::Bytes;
 
 use super::api_error::ApiError;
+use super::flac::FlacStream;
+use super::mp3::Mp3Stream;
 use super::opus::OggOpus;
 use crate::wav;
 
@@ -16,6 +18,10 @@ pub enum Format {
     Pcm,
     /// Ogg Opus, 24 kHz mono, 32 kb/s.
     Opus,
+    /// FLAC, lossless 16-bit mono at the voice's rate.
+    Flac,
+    /// MP3, 64 kb/s mono at the voice's rate, through the system's LAME library.
+    Mp3,
 }
 
 impl Format {
@@ -25,15 +31,17 @@ impl Format {
             None | Some("wav") => Ok(Format::Wav),
             Some("pcm") => Ok(Format::Pcm),
             Some("opus") => Ok(Format::Opus),
-            Some(f @ ("mp3" | "flac" | "aac")) => Err(ApiError::invalid(
+            Some("flac") => Ok(Format::Flac),
+            Some("mp3") => Ok(Format::Mp3),
+            Some("aac") => Err(ApiError::invalid(
                 Some("response_format"),
                 "unsupported_format",
-                format!("response_format '{f}' is not supported by this server; use 'wav', 'pcm' or 'opus'."),
+                "response_format 'aac' is not supported by this server; use 'mp3', 'opus', 'flac', 'wav' or 'pcm'.",
             )),
             Some(f) => Err(ApiError::invalid(
                 Some("response_format"),
                 "invalid_value",
-                format!("Invalid response_format '{f}': expected one of 'wav', 'pcm', 'opus' (OpenAI's 'mp3', 'aac', 'flac' are not encoded here)."),
+                format!("Invalid response_format '{f}': expected one of 'mp3', 'opus', 'flac', 'wav', 'pcm'."),
             )),
         }
     }
@@ -44,59 +52,82 @@ impl Format {
             Format::Wav => "audio/wav",
             Format::Pcm => "audio/pcm",
             Format::Opus => "audio/ogg",
+            Format::Flac => "audio/flac",
+            Format::Mp3 => "audio/mpeg",
         }
     }
+}
+
+/// The coder behind an [`Encoder`].
+enum Coder {
+    /// WAV (with its header first) or raw pcm.
+    Pcm16 {
+        header: bool,
+        buf: Vec<u8>,
+    },
+    Opus(OggOpus),
+    Flac(FlacStream),
+    Mp3(Mp3Stream),
 }
 
 /// Turns float samples into the bytes of one response, piece by piece.
 pub struct Encoder {
-    format: Format,
     sample_rate: u32,
-    header_done: bool,
-    pcm: Vec<u8>,
-    opus: Option<OggOpus>,
+    coder: Coder,
 }
 
 impl Encoder {
-    /// An encoder for a stream at `sample_rate`.
+    /// An encoder for a stream at `sample_rate`; an error when this format cannot code it here.
     pub fn new(format: Format, sample_rate: u32) -> Result<Encoder, ApiError> {
-        let opus = match format {
-            Format::Opus => Some(OggOpus::new(sample_rate).map_err(|e| {
-                ApiError::invalid(Some("response_format"), "unsupported_format", format!("opus at {sample_rate} Hz: {e}"))
-            })?),
-            _ => None,
+        let unsupported = |m: String| ApiError::invalid(Some("response_format"), "unsupported_format", m);
+        let coder = match format {
+            Format::Wav => Coder::Pcm16 { header: true, buf: Vec::new() },
+            Format::Pcm => Coder::Pcm16 { header: false, buf: Vec::new() },
+            Format::Opus => Coder::Opus(OggOpus::new(sample_rate).map_err(|e| unsupported(format!("opus at {sample_rate} Hz: {e}")))?),
+            Format::Flac => {
+                Coder::Flac(FlacStream::new(sample_rate).ok_or_else(|| unsupported(format!("FLAC cannot code {sample_rate} Hz.")))?)
+            }
+            Format::Mp3 => Coder::Mp3(Mp3Stream::new(sample_rate).map_err(|e| unsupported(format!("{e}.")))?),
         };
-        Ok(Encoder { format, sample_rate, header_done: false, pcm: Vec::new(), opus })
+        Ok(Encoder { sample_rate, coder })
     }
 
     /// The bytes for these samples (and, first, the header).
     pub fn push(&mut self, samples: &[f32]) -> Bytes {
-        if let Some(o) = self.opus.as_mut() {
-            return Bytes::from(o.push(samples));
+        match &mut self.coder {
+            Coder::Pcm16 { header, buf } => {
+                let mut out = Vec::with_capacity(44 + samples.len() * 2);
+                wav_header(header, self.sample_rate, &mut out);
+                wav::pcm16(samples, buf);
+                out.extend_from_slice(buf);
+                Bytes::from(out)
+            }
+            Coder::Opus(o) => Bytes::from(o.push(samples)),
+            Coder::Flac(f) => Bytes::from(f.push(samples)),
+            Coder::Mp3(m) => Bytes::from(m.push(samples)),
         }
-        let mut out = Vec::with_capacity(44 + samples.len() * 2);
-        self.header(&mut out);
-        wav::pcm16(samples, &mut self.pcm);
-        out.extend_from_slice(&self.pcm);
-        Bytes::from(out)
     }
 
     /// Whatever is left at the end of the stream.
     pub fn finish(&mut self) -> Bytes {
-        if let Some(o) = self.opus.as_mut() {
-            return Bytes::from(o.finish());
+        match &mut self.coder {
+            Coder::Pcm16 { header, .. } => {
+                let mut out = Vec::new();
+                wav_header(header, self.sample_rate, &mut out);
+                Bytes::from(out)
+            }
+            Coder::Opus(o) => Bytes::from(o.finish()),
+            Coder::Flac(f) => Bytes::from(f.finish()),
+            Coder::Mp3(m) => Bytes::from(m.finish()),
         }
-        let mut out = Vec::new();
-        self.header(&mut out);
-        Bytes::from(out)
     }
+}
 
-    fn header(&mut self, out: &mut Vec<u8>) {
-        if !self.header_done && self.format == Format::Wav {
-            // Writing into a Vec cannot fail.
-            let _ = wav::write_header(out, self.sample_rate, None);
-        }
-        self.header_done = true;
+/// Writes the streaming WAV header if it is still owed, once.
+fn wav_header(owed: &mut bool, sample_rate: u32, out: &mut Vec<u8>) {
+    if std::mem::take(owed) {
+        // Writing into a Vec cannot fail.
+        let _ = wav::write_header(out, sample_rate, None);
     }
 }
 
@@ -122,7 +153,9 @@ mod tests {
         assert_eq!(Format::parse(None).unwrap(), Format::Wav);
         assert_eq!(Format::parse(Some("PCM")).unwrap(), Format::Pcm);
         assert_eq!(Format::parse(Some("opus")).unwrap(), Format::Opus);
-        assert_eq!(Format::parse(Some("mp3")).unwrap_err().code, "unsupported_format");
+        assert_eq!(Format::parse(Some("MP3")).unwrap(), Format::Mp3);
+        assert_eq!(Format::parse(Some("flac")).unwrap(), Format::Flac);
+        assert_eq!(Format::parse(Some("aac")).unwrap_err().code, "unsupported_format");
         assert_eq!(Format::parse(Some("ogg")).unwrap_err().code, "invalid_value");
     }
 }
