@@ -104,6 +104,6 @@ intelligibility *ARGS: setup
 serve *ARGS: setup
     ./target/release/parla serve {{ARGS}}
 
-# Load a local server: real-time streams (TTFB, underruns, capacity), then idle WebSockets (< 3 min).
+# Load a local server: one stream's first byte, real-time streams (TTFB, underruns, capacity), then idle WebSockets (< 3 min).
 bench-serve *ARGS: setup
     ./target/release/parla bench-serve {{ARGS}}

@@ -1,11 +1,13 @@
 //! `parla bench-serve`: load on a real `parla serve` over loopback, in bounded time.
 //!
-//! 1. Streams: N clients, each asking for speech (pcm) and playing it in real time (the next
+//! 1. One stream: requests one at a time, each dropped after its first audio: time to first
+//!    byte (p50/p95/p99) on an idle server.
+//! 2. Streams: N clients, each asking for speech (pcm) and playing it in real time (the next
 //!    request only after the last one's playback ends), for a few seconds per N. Reported per N:
 //!    time to first byte (p50/p95/p99) and underruns (audio arriving after its playback time,
 //!    playback starting `--prebuffer-ms` after the first byte). The largest N without underrun
 //!    is the capacity.
-//! 2. Idle WebSockets: K connections opened and held; the server's RSS grows by about
+//! 3. Idle WebSockets: K connections opened and held; the server's RSS grows by about
 //!    (memory per connection × K).
 
 use std::io::{BufRead, BufReader};
@@ -113,37 +115,66 @@ struct Played {
     ends: Instant,
 }
 
-/// Requests speech as pcm and follows its arrival against a real-time playback clock.
-async fn play(addr: &str, text: &str, rate: f64, prebuffer: Duration) -> std::io::Result<Played> {
-    let body = format!("{{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"pcm\",\"input\":\"{text}\"}}");
-    let t0 = Instant::now();
-    let mut s = TcpStream::connect(addr).await?;
-    s.set_nodelay(true)?;
-    let req = format!("POST /v1/audio/speech HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
-    s.write_all(req.as_bytes()).await?;
-    let mut r = AsyncBufReader::new(s);
-    let mut line = String::new();
-    r.read_line(&mut line).await?;
-    if !line.starts_with("HTTP/1.1 200") {
-        return Err(std::io::Error::other(format!("status: {}", line.trim())));
-    }
-    loop {
-        line.clear();
-        r.read_line(&mut line).await?;
-        if line == "\r\n" || line.is_empty() {
-            break;
+/// A pcm response whose status and headers have been read: its body comes in HTTP chunks.
+struct Response {
+    body: AsyncBufReader<TcpStream>,
+    line: String,
+    chunk: Vec<u8>,
+}
+
+impl Response {
+    /// Asks for speech as pcm, over a fresh connection.
+    async fn request(addr: &str, text: &str) -> std::io::Result<Response> {
+        let body = format!("{{\"model\":\"tts-1\",\"voice\":\"alloy\",\"response_format\":\"pcm\",\"input\":\"{text}\"}}");
+        let mut s = TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        let req = format!("POST /v1/audio/speech HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        s.write_all(req.as_bytes()).await?;
+        let mut r = Response { body: AsyncBufReader::new(s), line: String::new(), chunk: Vec::new() };
+        r.body.read_line(&mut r.line).await?;
+        if !r.line.starts_with("HTTP/1.1 200") {
+            return Err(std::io::Error::other(format!("status: {}", r.line.trim())));
+        }
+        loop {
+            r.line.clear();
+            r.body.read_line(&mut r.line).await?;
+            if r.line == "\r\n" || r.line.is_empty() {
+                return Ok(r);
+            }
         }
     }
+
+    /// Bytes of the next piece of audio; 0 at the end.
+    async fn next_chunk(&mut self) -> std::io::Result<usize> {
+        self.line.clear();
+        self.body.read_line(&mut self.line).await?;
+        let n = usize::from_str_radix(self.line.trim(), 16).map_err(|_| std::io::Error::other("bad chunk"))?;
+        self.chunk.resize(n + 2, 0);
+        self.body.read_exact(&mut self.chunk).await?;
+        Ok(n)
+    }
+}
+
+/// Time from sending a request to its first audio; the connection is then dropped, which
+/// cancels the rest of the speech.
+async fn first_byte(addr: &str, text: &str) -> std::io::Result<Duration> {
+    let t0 = Instant::now();
+    let mut r = Response::request(addr, text).await?;
+    if r.next_chunk().await? == 0 {
+        return Err(std::io::Error::other("no audio"));
+    }
+    Ok(t0.elapsed())
+}
+
+/// Requests speech as pcm and follows its arrival against a real-time playback clock.
+async fn play(addr: &str, text: &str, rate: f64, prebuffer: Duration) -> std::io::Result<Played> {
+    let t0 = Instant::now();
+    let mut r = Response::request(addr, text).await?;
     let mut ttfb = None;
     let mut start = t0;
     let (mut bytes, mut underruns) = (0usize, 0usize);
-    let mut chunk = Vec::new();
     loop {
-        line.clear();
-        r.read_line(&mut line).await?;
-        let n = usize::from_str_radix(line.trim(), 16).map_err(|_| std::io::Error::other("bad chunk"))?;
-        chunk.resize(n + 2, 0);
-        r.read_exact(&mut chunk).await?;
+        let n = r.next_chunk().await?;
         if n == 0 {
             break;
         }
@@ -170,6 +201,11 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1e3
+}
+
+/// p50, p95 and p99 of sorted durations, in ms.
+fn tails(sorted: &[Duration]) -> [f64; 3] {
+    [0.5, 0.95, 0.99].map(|p| pct(sorted, p))
 }
 
 /// N clients, each playing one response after another for `window`.
@@ -248,6 +284,19 @@ pub fn run(args: &BenchServeArgs) -> Result<(), HostError> {
         for _ in 0..args.workers {
             play(&server.addr, SENTENCE, 22050.0, prebuffer).await.map_err(err("warm-up request"))?;
         }
+        // One stream: requests one after another on an otherwise idle server.
+        let mut alone = Vec::with_capacity(args.ttfb_requests);
+        for _ in 0..args.ttfb_requests {
+            alone.push(first_byte(&server.addr, SENTENCE).await.map_err(err("a request for the first byte"))?);
+            // Let the server end the dropped stream before the next request.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        alone.sort();
+        let [p50, p95, p99] = tails(&alone);
+        println!(
+            "\none stream, {} requests one at a time (each closed after its first audio): ttfb p50 {p50:.0} ms, p95 {p95:.0} ms, p99 {p99:.0} ms (target: p95 ≤ 50 ms)",
+            alone.len()
+        );
         println!("\nstreams played in real time ({} s per step, playback {} ms after the first byte; \"{SENTENCE}\")", args.window, args.prebuffer_ms);
         println!("{:>4} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>7}", "N", "requests", "ttfb p50", "ttfb p95", "ttfb p99", "underruns", "streams", "failed");
         let mut capacity = 0;
@@ -258,13 +307,8 @@ pub fn run(args: &BenchServeArgs) -> Result<(), HostError> {
                 break;
             }
             let (ttfb, underruns, streams, failed) = round(&server.addr, n, Duration::from_secs(args.window), prebuffer).await;
-            println!(
-                "{n:>4} {:>9} {:>7.0}ms {:>7.0}ms {:>7.0}ms {underruns:>10} {streams:>8} {failed:>7}",
-                ttfb.len(),
-                pct(&ttfb, 0.5),
-                pct(&ttfb, 0.95),
-                pct(&ttfb, 0.99)
-            );
+            let [p50, p95, p99] = tails(&ttfb);
+            println!("{n:>4} {:>9} {p50:>7.0}ms {p95:>7.0}ms {p99:>7.0}ms {underruns:>10} {streams:>8} {failed:>7}", ttfb.len());
             if underruns == 0 && failed == 0 && !ttfb.is_empty() {
                 capacity = n;
                 bad_steps = 0;
@@ -279,6 +323,9 @@ pub fn run(args: &BenchServeArgs) -> Result<(), HostError> {
 
         // Idle WebSockets.
         let want = args.idle.min((limit as usize).saturating_sub(256));
+        if want < args.idle {
+            println!("\n(idle websockets: {want} of the {} asked for, as the open-file limit is {limit})", args.idle);
+        }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let before = server.rss_kib();
         let t = Instant::now();

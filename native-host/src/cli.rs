@@ -209,8 +209,11 @@ pub struct BenchServeArgs {
     /// Seconds each number of streams runs.
     #[arg(long, default_value_t = 12)]
     pub window: u64,
+    /// Requests for the one-stream time to first byte.
+    #[arg(long, default_value_t = 30)]
+    pub ttfb_requests: usize,
     /// Idle WebSocket connections to open (capped by the open-file limit).
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 50_000)]
     pub idle: usize,
     /// Seconds after which no new step starts.
     #[arg(long, default_value_t = 120)]
