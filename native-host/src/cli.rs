@@ -90,9 +90,14 @@ pub struct SayArgs {
     /// Print per-stage timings (JSON, milliseconds) on stderr when done.
     #[arg(long)]
     pub timings: bool,
-    /// Output WAV file; `-` for stdout. Default: stdout when it is not a terminal, else parla.wav.
+    /// Output file; `-` for stdout. Default: stdout when it is not a terminal, else parla.wav
+    /// (or the extension of --format).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Encoding of the output. Default: the output file's extension (.wav, .pcm/.raw, .flac,
+    /// .mp3, .opus/.ogg), else wav. pcm is raw 16-bit little-endian mono at the voice's rate.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<crate::encode::Format>,
     /// Speak every non-empty line of the text into its own file, DIR/0001.wav, DIR/0002.wav, …
     #[arg(long, value_name = "DIR", conflicts_with_all = ["phonemes", "stream", "output"])]
     pub each_line: Option<PathBuf>,

@@ -43,6 +43,9 @@ pub enum HostError {
     /// The caller stopped the stream (a client went away or asked to cancel).
     #[error("cancelled")]
     Cancelled,
+    /// The output's encoder could not start (no MP3 library, a rate the format cannot code).
+    #[error("{0}")]
+    Encode(#[from] crate::encode::EncodeError),
     /// Writing the output failed.
     #[error("writing output: {0}")]
     Output(#[source] std::io::Error),

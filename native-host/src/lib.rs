@@ -5,6 +5,7 @@ pub mod backend;
 pub mod bench;
 pub mod bench_serve;
 pub mod cli;
+pub mod encode;
 pub mod engine;
 pub mod error;
 pub mod mux;

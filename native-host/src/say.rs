@@ -1,4 +1,5 @@
-//! `parla say`: text or phonemes to a WAV file or stdout, written chunk by chunk.
+//! `parla say`: text or phonemes to a file or stdout (WAV, pcm, FLAC, MP3 or Ogg Opus), written
+//! chunk by chunk.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -8,12 +9,12 @@ use parla_core::infer::Request;
 use parla_core::segment::Policy;
 
 use crate::cli::{SayArgs, SynthArgs};
+use crate::encode::{Encoder, Format};
 use crate::engine::{self, Engine};
 use crate::mux::{Mux, MuxConfig, StreamSettings};
 use crate::stream::Spoken;
 use crate::error::HostError;
 use crate::voice_files;
-use crate::wav;
 
 /// Reads the voice named by the arguments once, checks the request they ask for against its
 /// config, and loads it into the chosen engine.
@@ -103,36 +104,46 @@ fn synthesize(mux: &Mux, request: &Request, text: &str) -> Result<(Vec<f32>, Spo
     Ok((audio, times))
 }
 
-fn write_whole_wav(out: &mut dyn Write, sample_rate: u32, audio: &[f32]) -> Result<(), HostError> {
-    let mut bytes = Vec::new();
-    wav::write_header(out, sample_rate, Some(audio.len())).map_err(HostError::Output)?;
-    wav::pcm16(audio, &mut bytes);
-    out.write_all(&bytes).and_then(|_| out.flush()).map_err(HostError::Output)
+/// The output's encoding: `--format`, else the output file's extension, else WAV.
+fn format(args: &SayArgs) -> Format {
+    args.format.or_else(|| args.output.as_deref().and_then(Format::from_path)).unwrap_or(Format::Wav)
+}
+
+/// Writes encoded bytes and flushes them, so a reader downstream gets them now.
+fn write(out: &mut dyn Write, bytes: &[u8]) -> Result<(), HostError> {
+    out.write_all(bytes).and_then(|_| out.flush()).map_err(HostError::Output)
+}
+
+fn write_whole(out: &mut dyn Write, format: Format, sample_rate: u32, audio: &[f32]) -> Result<(), HostError> {
+    let mut encoder = Encoder::new(format, sample_rate, Some(audio.len()))?;
+    write(out, &encoder.push(audio))?;
+    write(out, &encoder.finish())
 }
 
 /// `--each-line DIR`: every non-empty line of the text becomes DIR/0001.wav, DIR/0002.wav, …
-/// with the voice loaded once (for benchmarks over many sentences).
+/// (or another `--format`) with the voice loaded once (for benchmarks over many sentences).
 fn say_lines(args: &SayArgs, dir: &Path) -> Result<(), HostError> {
     let text = read_text(args)?;
     let (mux, request) = prepare_mux(&args.synth)?;
     std::fs::create_dir_all(dir).map_err(HostError::io(dir))?;
+    let format = format(args);
     for (i, line) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
-        let path = dir.join(format!("{:04}.wav", i + 1));
+        let path = dir.join(format!("{:04}.{}", i + 1, format.extension()));
         let (audio, _) = synthesize(&mux, &request, line)?;
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(HostError::io(&path))?);
-        write_whole_wav(&mut file, mux.sample_rate(), &audio)?;
+        write_whole(&mut file, format, mux.sample_rate(), &audio)?;
     }
     Ok(())
 }
 
 /// Text, read whole, goes through the same segmenter as `--stream` (so text of any length
-/// works); the WAV is written once its length is known.
+/// works); the output is written once its length is known.
 fn say_text(args: &SayArgs) -> Result<(), HostError> {
     let text = read_text(args)?;
     let (mux, request) = prepare_mux(&args.synth)?;
     let (audio, times) = synthesize(&mux, &request, &text)?;
     let (mut out, path) = output(args)?;
-    write_whole_wav(&mut out, mux.sample_rate(), &audio)?;
+    write_whole(&mut out, format(args), mux.sample_rate(), &audio)?;
     if let Some(p) = path {
         eprintln!("parla: wrote {} ({:.2} s)", p.display(), audio.len() as f64 / mux.sample_rate() as f64);
     }
@@ -151,22 +162,22 @@ fn say_phonemes(args: &SayArgs, ipa: &str) -> Result<(), HostError> {
     }
     let samples = started.frames * engine.hop();
     let (mut out, path) = output(args)?;
-    write_wav(engine.as_mut(), &mut out, samples)?;
+    write_chunks(engine.as_mut(), &mut out, format(args), samples)?;
     if let Some(p) = path {
         eprintln!("parla: wrote {} ({:.2} s)", p.display(), samples as f64 / engine.sample_rate() as f64);
     }
     Ok(())
 }
 
-/// Streams the started utterance as WAV: header first, then each chunk as soon as it is decoded.
-fn write_wav(engine: &mut dyn Engine, out: &mut dyn Write, samples: usize) -> Result<(), HostError> {
-    wav::write_header(out, engine.sample_rate(), Some(samples)).map_err(HostError::Output)?;
-    let (mut chunk, mut bytes) = (Vec::new(), Vec::new());
+/// Streams the started utterance of `samples` samples: each chunk encoded and written as soon
+/// as it is decoded.
+fn write_chunks(engine: &mut dyn Engine, out: &mut dyn Write, format: Format, samples: usize) -> Result<(), HostError> {
+    let mut encoder = Encoder::new(format, engine.sample_rate(), Some(samples))?;
+    let mut chunk = Vec::new();
     while engine.next_chunk(&mut chunk)? {
-        wav::pcm16(&chunk, &mut bytes);
-        out.write_all(&bytes).and_then(|_| out.flush()).map_err(HostError::Output)?;
+        write(out, &encoder.push(&chunk))?;
     }
-    Ok(())
+    write(out, &encoder.finish())
 }
 
 /// Where audio goes: stdout (when `-o -` or piped) or a file.
@@ -178,7 +189,7 @@ fn output(args: &SayArgs) -> Result<(Box<dyn Write>, Option<PathBuf>), HostError
     if to_stdout {
         return Ok((Box::new(std::io::stdout().lock()), None));
     }
-    let path = args.output.clone().unwrap_or_else(|| PathBuf::from("parla.wav"));
+    let path = args.output.clone().unwrap_or_else(|| PathBuf::from(format!("parla.{}", format(args).extension())));
     let file = std::fs::File::create(&path).map_err(HostError::io(&path))?;
     Ok((Box::new(std::io::BufWriter::new(file)), Some(path)))
 }
@@ -187,17 +198,14 @@ fn output(args: &SayArgs) -> Result<(Box<dyn Write>, Option<PathBuf>), HostError
 fn run_stream(args: &SayArgs) -> Result<(), HostError> {
     let (mux, request) = prepare_mux(&args.synth)?;
     let (mut out, path) = output(args)?;
-    wav::write_header(&mut out, mux.sample_rate(), None).map_err(HostError::Output)?;
-    let mut bytes = Vec::new();
-    let sink = |frames: &[f32]| {
-        wav::pcm16(frames, &mut bytes);
-        out.write_all(&bytes).and_then(|_| out.flush()).map_err(HostError::Output)
-    };
+    let mut encoder = Encoder::new(format(args), mux.sample_rate(), None)?;
+    let sink = |frames: &[f32]| write(&mut out, &encoder.push(frames));
     let settings = settings(request, Policy::default());
     let times = match &args.text {
         Some(t) => crate::stream::speak(&mux, [t.as_str()], settings, sink)?,
         None => crate::stream::speak(&mux, crate::stream::Utf8Pieces::new(std::io::stdin()), settings, sink)?,
     };
+    write(&mut out, &encoder.finish())?;
     if let Some(p) = path {
         eprintln!("parla: wrote {} ({:.2} s, streamed)", p.display(), times.samples as f64 / mux.sample_rate() as f64);
     }

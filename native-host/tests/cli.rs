@@ -112,3 +112,30 @@ fn text_without_anything_speakable_is_one_line() {
     let err = one_line_error(&parla(&["say", "-o", "-"], Some("... !!! ???")));
     assert!(err.contains("nothing to speak"), "{err}");
 }
+
+#[test]
+fn output_format_follows_the_file_name_or_format() {
+    let dir = std::env::temp_dir().join(format!("parla-cli-formats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let say = |extra: &[&str]| {
+        let mut args = vec!["say", "Formats, all alike.", "--seed", "5"];
+        args.extend_from_slice(extra);
+        let out = parla(&args, None);
+        assert!(out.status.success(), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let wav = say(&["-o", "-"]);
+    let pcm = &wav[44..];
+    assert_eq!(say(&["--format", "pcm", "-o", "-"]), pcm, "pcm is the WAV's data");
+    let flac = dir.join("a.flac");
+    say(&["-o", flac.to_str().unwrap()]);
+    let mut r = claxon::FlacReader::new(std::fs::File::open(&flac).unwrap()).unwrap();
+    let decoded: Vec<u8> = r.samples().flat_map(|v| (v.unwrap() as i16).to_le_bytes()).collect();
+    assert!(decoded == pcm, "a.flac decodes to the WAV's samples");
+    let mp3 = dir.join("a.mp3");
+    say(&["-o", mp3.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&mp3).unwrap()[..2], [0xFF, 0xF3], "a.mp3 is MPEG audio, not a WAV");
+    let ogg = say(&["--stream", "--format", "opus", "-o", "-"]);
+    assert!(ogg.starts_with(b"OggS"), "streamed Ogg Opus on stdout");
+    let _ = std::fs::remove_dir_all(&dir);
+}

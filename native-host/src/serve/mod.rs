@@ -10,13 +10,10 @@
 pub mod api_error;
 pub mod auth;
 pub mod catalog;
-pub mod flac;
 pub mod formats;
 pub mod health;
 pub mod limits;
 pub mod metrics;
-pub mod mp3;
-pub mod opus;
 pub mod pool;
 pub mod speech;
 pub mod voices;

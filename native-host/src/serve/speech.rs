@@ -18,11 +18,12 @@ use tokio::sync::{mpsc, watch};
 
 use super::api_error::ApiError;
 use super::auth::ClientKey;
-use super::formats::{Encoder, Format};
+use super::formats;
 use super::limits::KeyPermit;
 use super::metrics::{Metrics, Reject};
 use super::pool::{CancelToken, Input, Out, PoolError, SpeakOptions};
 use super::{catalog, App, Phase};
+use crate::encode::{Encoder, Format};
 
 /// The request body (fields OpenAI defines that do not apply, like `instructions`, are ignored).
 #[derive(Debug, Deserialize)]
@@ -73,7 +74,7 @@ fn validate(app: &App, body: Result<Bytes, BytesRejection>) -> Result<Job, ApiEr
         let known: Vec<&str> = app.registry.all().iter().map(|v| v.id.as_str()).collect();
         ApiError::invalid(Some("voice"), "voice_not_found", format!("Unknown voice '{name}'. Voices: {} (GET /v1/voices lists every name).", known.join(", ")))
     })?;
-    let format = Format::parse(req.response_format.as_deref())?;
+    let format = formats::response_format(req.response_format.as_deref())?;
     let speed = req.speed.unwrap_or(1.0);
     if !(0.25..=4.0).contains(&speed) {
         return Err(ApiError::invalid(Some("speed"), "invalid_value", format!("'speed' must be between 0.25 and 4.0 (got {speed}).")));
@@ -156,7 +157,7 @@ pub async fn speech(
     };
     app.metrics.ttfa.observe(t0.elapsed().as_secs_f64());
     let rate = app.registry.get(job.voice).config.sample_rate;
-    let encoder = Encoder::new(job.format, rate)?;
+    let encoder = formats::encoder(job.format, rate)?;
     let body = Stream { rx, encoder, sse: job.sse, first: Some(first), phase: app.phase(), _guard: guard, done: false };
     let content_type = if job.sse { "text/event-stream" } else { job.format.content_type() };
     let mut r = Response::new(Body::from_stream(futures_util::stream::unfold(body, Stream::next)));
@@ -217,7 +218,7 @@ impl Stream {
                         b.extend_from_slice(&sse_event(&done));
                         Bytes::from(b)
                     } else {
-                        tail
+                        Bytes::from(tail)
                     };
                     return Some((Ok(bytes), self));
                 }
@@ -244,7 +245,7 @@ impl Stream {
         if self.sse {
             self.sse_delta(&bytes)
         } else {
-            bytes
+            Bytes::from(bytes)
         }
     }
 

@@ -1,4 +1,4 @@
-//! Ogg Opus for `response_format: "opus"`: the voice's audio resampled to 24 kHz (Opus codes
+//! Ogg Opus: the voice's audio resampled to 24 kHz (Opus codes
 //! 8/12/16/24/48 kHz only), coded in 20 ms packets by the pure-Rust `opus-pure` encoder and
 //! muxed into small Ogg pages so a player can start early.
 

@@ -1,6 +1,6 @@
-//! FLAC for `response_format: "flac"`: lossless 16-bit mono at the voice's own rate, written a
-//! frame (1152 samples, 52 ms at 22 050 Hz) at a time as audio arrives, so a player can start
-//! before the speech ends. It decodes to exactly the samples of the `pcm` and `wav` responses.
+//! FLAC: lossless 16-bit mono at the voice's own rate, written a frame (1152 samples, 52 ms at
+//! 22 050 Hz) at a time as audio arrives, so a player can start before the speech ends. It
+//! decodes to exactly the samples of the `pcm` and `wav` outputs.
 //!
 //! Each frame has one subframe: CONSTANT when the block is one value (silence costs a few bytes),
 //! else FIXED with the best polynomial predictor of order 0 to 4 and its residual Rice-coded in

@@ -1,4 +1,4 @@
-//! MP3 for `response_format: "mp3"` (OpenAI's default, which many clients ask for by name):
+//! MP3 (OpenAI's default `response_format`, which many clients ask for by name):
 //! constant 64 kb/s mono at the voice's rate, through the system's LAME library (libmp3lame,
 //! LGPL), loaded when the first mp3 is asked for. Parla neither links nor ships LAME: without it
 //! an mp3 request gets a clear error and every other format still works.
