@@ -3,7 +3,7 @@
 // p95), browser RTF (whole text, and streaming), wasm size (raw and gzip), voice bytes → ready
 // (target ≤ 0.5 s). One line per figure.
 //
-//   node tests/web/bench.mjs [--runs 20] [--engine wasm|wasm-messageport] [--chunk first,size,context]
+//   node tests/web/bench.mjs [--runs 20] [--engine wasm|wasm-messageport] [--chunk first,size,context (default: the package's)]
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,8 +17,8 @@ const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] 
 const RUNS = Number(opt('--runs', 20));
 const WARMUP = 3;
 const ENGINE = opt('--engine', 'wasm');
-const CHUNK = opt('--chunk', '8,64,24').split(',').map(Number);
-const chunk = { first: CHUNK[0], size: CHUNK[1], context: CHUNK[2] };
+const CHUNK = opt('--chunk', null)?.split(',').map(Number);
+const chunk = CHUNK ? { first: CHUNK[0], size: CHUNK[1], context: CHUNK[2] } : {};
 const FIRST = 'Hello there, how are you today?';
 const PARAGRAPH =
   'The quick brown fox jumps over the lazy dog. Parla speaks offline, in the browser, one chunk at a time. ' +
@@ -89,7 +89,7 @@ try {
   );
   console.log(`web ttfa_first_ms ${f(ttfa.first)} (the first speak() after createParla and its background warm-up, which took ${f(ttfa.warmupMs, 0)} ms)`);
   console.log(
-    `web ttfa_ms p50=${f(pct(ttfa.out, 50))} p95=${f(pct(ttfa.out, 95))} max=${f(Math.max(...ttfa.out))} (speak() → first audible sample rendered, n=${RUNS} after ${WARMUP} warm-up, engine ${ENGINE}, chunk ${CHUNK.join('/')}; target p95 ≤ 50)`,
+    `web ttfa_ms p50=${f(pct(ttfa.out, 50))} p95=${f(pct(ttfa.out, 95))} max=${f(Math.max(...ttfa.out))} (speak() → first audible sample rendered, n=${RUNS} after ${WARMUP} warm-up, engine ${ENGINE}, chunk ${CHUNK ? CHUNK.join('/') : 'default'}; target p95 ≤ 50)`,
   );
 
   const rtf = await page.evaluate(async (text) => {

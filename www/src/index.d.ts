@@ -31,7 +31,7 @@ export interface ParlaOptions {
   server?: string;
   /** Keep voices in the Cache API (default true). */
   cache?: boolean;
-  /** Decoder chunking in frames (default {first: 8, size: 64, context: 24}). */
+  /** Decoder chunking in frames; each field left out takes the core's default (first 8, size 64, context 24). */
   chunk?: { first?: number; size?: number; context?: number };
   /** Capacity of the frame ring, in 10 ms frames (default 128). */
   ringFrames?: number;

@@ -23,7 +23,7 @@ export const DEFAULT_VOICE = '/voices/en_US-joe-medium.onnx';
 const DEFAULTS = {
   engine: 'auto',
   cache: true,
-  chunk: { first: 8, size: 64, context: 24 }, // first: FIRST_CHUNK in core/src/chunk.rs
+  chunk: {}, // each field left out takes the core's default (first 8, size 64, context 24)
   ringFrames: 128,
 };
 

@@ -239,7 +239,7 @@ async function handle(m) {
     case 'load': {
       const t0 = performance.now();
       const c = m.chunk || {};
-      const v = Voice.load(new Uint8Array(m.onnx), new Uint8Array(m.json), c.first ?? 8, c.size ?? 64, c.context ?? 24);
+      const v = Voice.load(new Uint8Array(m.onnx), new Uint8Array(m.json), c.first, c.size, c.context); // undefined: the core's
       if (voice) voice.free();
       voice = v;
       // Loading leaves out the decoder plan for utterances that fit in one chunk (the page is

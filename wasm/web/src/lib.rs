@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, Once};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use parla_core::chunk::Chunking;
+use parla_core::chunk::{Chunking, FIRST_CHUNK};
 use parla_core::events::word_timings;
 use parla_core::front::ENGLISH;
 use parla_core::infer::{LoadOptions, Request, Synthesis, Voice as CoreVoice, VoiceError};
@@ -91,17 +91,26 @@ pub struct Voice {
 impl Voice {
     /// Loads a voice from the bytes of its `.onnx` model and `.onnx.json` config. Decoder plans
     /// are prepared for the chunking given: the first chunk of each segment keeps `chunk_first`
-    /// frames (small: early first audio), later ones grow to `chunk_size`; `context` frames are
-    /// decoded on each side and dropped (24 matches whole-utterance decoding).
-    pub fn load(onnx: &[u8], json: &[u8], chunk_first: u32, chunk_size: u32, context: u32) -> Result<Voice, JsError> {
+    /// frames (small: early first audio; default the core's `FIRST_CHUNK`, 8), later ones grow
+    /// to `chunk_size` (default 64); `context` frames are decoded on each side and dropped
+    /// (default 24, which matches whole-utterance decoding).
+    pub fn load(
+        onnx: &[u8],
+        json: &[u8],
+        chunk_first: Option<u32>,
+        chunk_size: Option<u32>,
+        context: Option<u32>,
+    ) -> Result<Voice, JsError> {
         install_panic_hook();
         if onnx.is_empty() {
             return Err(JsError::new("voice file is not a Piper model: the .onnx file is empty"));
         }
+        let steady = Chunking::default();
+        let frames = |v: Option<u32>, default: usize| v.map_or(default, |v| v as usize);
         let chunking = Chunking {
-            first: (chunk_first as usize).clamp(1, 4096),
-            size: (chunk_size as usize).clamp(1, 4096),
-            context: (context as usize).min(256),
+            first: frames(chunk_first, FIRST_CHUNK).clamp(1, 4096),
+            size: frames(chunk_size, steady.size).clamp(1, 4096),
+            context: frames(context, steady.context).min(256),
         };
         let options = LoadOptions { defer_general: true, ..LoadOptions::new(chunking) };
         let inner = CoreVoice::load(onnx, json, &options).map_err(load_error)?;
