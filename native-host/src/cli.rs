@@ -99,6 +99,7 @@ pub struct SayArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<crate::encode::Format>,
     /// Speak every non-empty line of the text into its own file, DIR/0001.wav, DIR/0002.wav, …
+    /// (with --format's extension).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["phonemes", "stream", "output"])]
     pub each_line: Option<PathBuf>,
     /// Synthesis options.
