@@ -114,8 +114,7 @@ fn write(out: &mut dyn Write, bytes: &[u8]) -> Result<(), HostError> {
     out.write_all(bytes).and_then(|_| out.flush()).map_err(HostError::Output)
 }
 
-fn write_whole(out: &mut dyn Write, format: Format, sample_rate: u32, audio: &[f32]) -> Result<(), HostError> {
-    let mut encoder = Encoder::new(format, sample_rate, Some(audio.len()))?;
+fn write_whole(out: &mut dyn Write, mut encoder: Encoder, audio: &[f32]) -> Result<(), HostError> {
     write(out, &encoder.push(audio))?;
     write(out, &encoder.finish())
 }
@@ -130,8 +129,9 @@ fn say_lines(args: &SayArgs, dir: &Path) -> Result<(), HostError> {
     for (i, line) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
         let path = dir.join(format!("{:04}.{}", i + 1, format.extension()));
         let (audio, _) = synthesize(&mux, &request, line)?;
+        let encoder = Encoder::new(format, mux.sample_rate(), Some(audio.len()))?;
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(HostError::io(&path))?);
-        write_whole(&mut file, format, mux.sample_rate(), &audio)?;
+        write_whole(&mut file, encoder, &audio)?;
     }
     Ok(())
 }
@@ -142,8 +142,10 @@ fn say_text(args: &SayArgs) -> Result<(), HostError> {
     let text = read_text(args)?;
     let (mux, request) = prepare_mux(&args.synth)?;
     let (audio, times) = synthesize(&mux, &request, &text)?;
+    // The encoder first: a format that cannot be written here leaves no empty file behind.
+    let encoder = Encoder::new(format(args), mux.sample_rate(), Some(audio.len()))?;
     let (mut out, path) = output(args)?;
-    write_whole(&mut out, format(args), mux.sample_rate(), &audio)?;
+    write_whole(&mut out, encoder, &audio)?;
     if let Some(p) = path {
         eprintln!("parla: wrote {} ({:.2} s)", p.display(), audio.len() as f64 / mux.sample_rate() as f64);
     }
@@ -161,18 +163,17 @@ fn say_phonemes(args: &SayArgs, ipa: &str) -> Result<(), HostError> {
         eprintln!("parla: warning: skipped phonemes the voice does not know: {}", started.skipped);
     }
     let samples = started.frames * engine.hop();
+    let encoder = Encoder::new(format(args), engine.sample_rate(), Some(samples))?;
     let (mut out, path) = output(args)?;
-    write_chunks(engine.as_mut(), &mut out, format(args), samples)?;
+    write_chunks(engine.as_mut(), &mut out, encoder)?;
     if let Some(p) = path {
         eprintln!("parla: wrote {} ({:.2} s)", p.display(), samples as f64 / engine.sample_rate() as f64);
     }
     Ok(())
 }
 
-/// Streams the started utterance of `samples` samples: each chunk encoded and written as soon
-/// as it is decoded.
-fn write_chunks(engine: &mut dyn Engine, out: &mut dyn Write, format: Format, samples: usize) -> Result<(), HostError> {
-    let mut encoder = Encoder::new(format, engine.sample_rate(), Some(samples))?;
+/// Streams the started utterance: each chunk encoded and written as soon as it is decoded.
+fn write_chunks(engine: &mut dyn Engine, out: &mut dyn Write, mut encoder: Encoder) -> Result<(), HostError> {
     let mut chunk = Vec::new();
     while engine.next_chunk(&mut chunk)? {
         write(out, &encoder.push(&chunk))?;
@@ -197,8 +198,8 @@ fn output(args: &SayArgs) -> Result<(Box<dyn Write>, Option<PathBuf>), HostError
 /// `parla say --stream`: text from the argument or, piece by piece, from stdin.
 fn run_stream(args: &SayArgs) -> Result<(), HostError> {
     let (mux, request) = prepare_mux(&args.synth)?;
-    let (mut out, path) = output(args)?;
     let mut encoder = Encoder::new(format(args), mux.sample_rate(), None)?;
+    let (mut out, path) = output(args)?;
     let sink = |frames: &[f32]| write(&mut out, &encoder.push(frames));
     let settings = settings(request, Policy::default());
     let times = match &args.text {

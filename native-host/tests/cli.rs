@@ -5,8 +5,13 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn parla(args: &[&str], stdin: Option<&str>) -> Output {
+    parla_env(args, stdin, &[])
+}
+
+fn parla_env(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_parla"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -138,4 +143,13 @@ fn output_format_follows_the_file_name_or_format() {
     let ogg = say(&["--stream", "--format", "opus", "-o", "-"]);
     assert!(ogg.starts_with(b"OggS"), "streamed Ogg Opus on stdout");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn without_an_mp3_library_mp3_is_one_line_and_no_file() {
+    let path = std::env::temp_dir().join(format!("parla-cli-no-lame-{}.mp3", std::process::id()));
+    let out = parla_env(&["say", "Hi.", "-o", path.to_str().unwrap()], None, &[("PARLA_LAME", "/nonexistent/libmp3lame.so.0")]);
+    let err = one_line_error(&out);
+    assert!(err.contains("libmp3lame"), "{err}");
+    assert!(!path.exists(), "no empty file left behind");
 }

@@ -1,8 +1,8 @@
 //! `parla serve` end to end: a real server on loopback with the real voice and the wasm engine.
 //!
 //! Two servers are shared by the tests: an open one (2 workers) and a strict one (1 worker, a
-//! queue of 1, API keys, one stream per key, a trap hook, a short idle timeout); tests on the
-//! strict one take turns. Each server exits when this test process ends (it watches its stdin).
+//! queue of 1, API keys, one stream per key, a trap hook, a short idle timeout, no MP3 library);
+//! tests on the strict one take turns. Each server exits when this test process ends (it watches its stdin).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -69,7 +69,7 @@ fn strict() -> &'static Server {
                 "--workers", "1", "--queue", "1", "--per-key-concurrency", "1", "--api-key", "k1", "--api-key", "k2",
                 "--max-input-chars", "3000", "--idle-timeout", "2", "--ping-interval", "1",
             ],
-            &[("PARLA_TEST_TRAP", "1"), ("PARLA_API_KEYS", "k3")],
+            &[("PARLA_TEST_TRAP", "1"), ("PARLA_API_KEYS", "k3"), ("PARLA_LAME", "/nonexistent/libmp3lame.so.0")],
         )
     })
 }
@@ -378,6 +378,21 @@ async fn per_key_concurrency_and_overload() {
     };
     assert_eq!(status, 200, "served once a place is free");
     drop(a);
+    assert_healthy(&s.base).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_an_mp3_library_mp3_is_a_clear_400_and_other_formats_work() {
+    let s = strict();
+    let _turn = STRICT.lock().await;
+    let r = speech(&s.base, Some("k1"), json!({"input": "Hello.", "voice": "joe", "response_format": "mp3"})).await;
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!((v["error"]["code"].as_str(), v["error"]["param"].as_str()), (Some("unsupported_format"), Some("response_format")), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("libmp3lame"), "the message says what is missing: {v}");
+    let r = speech(&s.base, Some("k1"), json!({"input": "Hello.", "voice": "joe", "response_format": "flac"})).await;
+    assert_eq!((r.status().as_u16(), r.headers()["content-type"].to_str().unwrap()), (200, "audio/flac"));
+    assert!(r.bytes().await.unwrap().starts_with(b"fLaC"));
     assert_healthy(&s.base).await;
 }
 

@@ -1,7 +1,8 @@
 //! MP3 (OpenAI's default `response_format`, which many clients ask for by name):
 //! constant 64 kb/s mono at the voice's rate, through the system's LAME library (libmp3lame,
-//! LGPL), loaded when the first mp3 is asked for. Parla neither links nor ships LAME: without it
-//! an mp3 request gets a clear error and every other format still works.
+//! LGPL), loaded when the first mp3 is asked for (`PARLA_LAME` may name the file). Parla neither
+//! links nor ships LAME: without it an mp3 request gets a clear error and every other format
+//! still works.
 
 use std::ffi::{c_int, c_void};
 use std::ptr::NonNull;
@@ -17,6 +18,8 @@ const QUALITY: c_int = 5;
 const MPEG_RATES: [u32; 9] = [8000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000];
 /// Where the library is looked for.
 const LIBRARY_NAMES: [&str; 4] = ["libmp3lame.so.0", "libmp3lame.so", "libmp3lame.0.dylib", "libmp3lame.dylib"];
+/// An environment variable that names the library file to use instead.
+pub const LIBRARY_ENV: &str = "PARLA_LAME";
 
 /// Why an mp3 stream cannot be made.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -57,7 +60,12 @@ impl Lame {
 
     fn load() -> Result<Lame, Mp3Error> {
         let mut tried = Vec::new();
-        for name in LIBRARY_NAMES {
+        let chosen = std::env::var_os(LIBRARY_ENV);
+        let names: Vec<std::ffi::OsString> = match chosen {
+            Some(path) => vec![path],
+            None => LIBRARY_NAMES.iter().map(Into::into).collect(),
+        };
+        for name in names {
             // SAFETY: loading LAME runs no initialisation code with requirements on the caller.
             match unsafe { libloading::Library::new(name) } {
                 Ok(library) => return Lame::bind(library),

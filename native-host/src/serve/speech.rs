@@ -135,6 +135,9 @@ pub async fn speech(
     let job = validate(&app, body).inspect_err(|e| {
         app.metrics.reject(if e.status == StatusCode::PAYLOAD_TOO_LARGE { Reject::TooLarge } else { Reject::Invalid })
     })?;
+    // Made before any synthesis, so a format this server cannot encode costs nothing.
+    let rate = app.registry.get(job.voice).config.sample_rate;
+    let encoder = formats::encoder(job.format, rate).inspect_err(|_| app.metrics.reject(Reject::Invalid))?;
     if app.shutting_down() {
         return Err(ApiError::overloaded());
     }
@@ -156,8 +159,6 @@ pub async fn speech(
         }
     };
     app.metrics.ttfa.observe(t0.elapsed().as_secs_f64());
-    let rate = app.registry.get(job.voice).config.sample_rate;
-    let encoder = formats::encoder(job.format, rate)?;
     let body = Stream { rx, encoder, sse: job.sse, first: Some(first), phase: app.phase(), _guard: guard, done: false };
     let content_type = if job.sse { "text/event-stream" } else { job.format.content_type() };
     let mut r = Response::new(Body::from_stream(futures_util::stream::unfold(body, Stream::next)));
