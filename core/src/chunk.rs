@@ -15,9 +15,10 @@ use alloc::vec::Vec;
 /// browser package, `parla bench`'s time to first audio). With a decoder that streams, 8 frames
 /// make the first frame of a short clause ready about 10 ms earlier natively than 16 did (one
 /// vocoder pulse of 19 frames instead of 27; the cost per frame hardly changes), and the 93 ms
-/// they play for cover the next pulse: 26 ms natively, 60 ms in wasmtime. Those 8 frames are
-/// often the clause's leading silence (capped at [`crate::regulate::MAX_LEAD_FRAMES`]), so speech
-/// itself is heard only that 10 ms (20–25 ms in wasm) sooner.
+/// they play for cover the next pulse: 26 ms natively, 60 ms in wasmtime. Speech usually starts
+/// inside those 8 frames, after the leading silence (at most [`crate::regulate::MAX_LEAD_FRAMES`]):
+/// in the bench's clause "Sure," within 20 ms; over 60 held-out sentences the first sample above
+/// 2% of the peak comes at a median 49 ms (p90 63 ms, the latest 105 ms).
 pub const FIRST_CHUNK: usize = 8;
 
 /// How to chunk: the first chunk may be smaller, for fast first audio.
