@@ -210,7 +210,7 @@ pub struct BenchServeArgs {
     #[arg(long, value_name = "DIR")]
     pub voices: Option<PathBuf>,
     /// Numbers of concurrent real-time streams to try, in order.
-    #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 3, 4, 6, 8, 12, 16])]
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 3, 4, 5, 6, 8, 12, 16])]
     pub streams: Vec<usize>,
     /// Seconds each number of streams runs.
     #[arg(long, default_value_t = 12)]
