@@ -1,16 +1,17 @@
 //! Where the time to first audio goes, per engine: the encoder step, then the first and second
-//! decoder chunks of one clause, four times each (the first run is cold). Run from the
+//! decoder chunks of one clause, four times each (the first run is cold), with the first chunk
+//! the servers and the browser use (`chunk::FIRST_CHUNK`). Run from the
 //! repository root after `just setup` and `just wasm`:
 //! `cargo run --release -p parla-host --example first_chunk [IPA]` (default: a 109-id clause).
 
-use parla_core::chunk::Chunking;
+use parla_core::chunk::{Chunking, FIRST_CHUNK};
 use parla_core::infer::Request;
 use parla_host::backend::{Backend, NativeBackend, WasmBackend};
 use std::time::Instant;
 fn main() {
     let onnx = std::fs::read("models/voices/en_US-joe-medium.onnx").unwrap();
     let json = std::fs::read("models/voices/en_US-joe-medium.onnx.json").unwrap();
-    let c = Chunking { first: 16, size: 64, context: 24 };
+    let c = Chunking { first: FIRST_CHUNK, size: 64, context: 24 };
     let ipa = std::env::args().nth(1).unwrap_or_else(|| "ðə kwˈɪk bɹˈaʊn fˈɑːks dʒˈʌmps ˌoʊvɚ ðə lˈeɪzi dˈɑːɡ,".into());
     let ipa = ipa.as_str();
     let backends: Vec<(&str, Box<dyn Backend>)> = vec![
