@@ -13,6 +13,11 @@
 //! at once; a step already running finishes and its output is discarded, so at most one more
 //! chunk is ever computed. A stream past its hard deadline is expired the same way.
 //!
+//! Encoding ahead: a stream decoding one utterance with the next segment queued has that
+//! segment encoded as soon as it is [`Config::encode_ahead_ms`] ahead of its listener, so the
+//! encoder's time is not spent at the boundary between the two, where the listener would hear
+//! a gap. The encoded utterance waits and is decoded once the current one is done.
+//!
 //! Lanes: a host whose steps need one of a few exclusive resources (the guest instances of a
 //! wasm engine) declares them as [`Config::lanes`]. Every step then holds one lane while it
 //! runs. An encode step takes a free lane (the one with the fewest streams on it), and the
@@ -33,11 +38,15 @@ pub struct Config {
     /// Exclusive resources a step runs on, one step per lane at a time (0: none; see the
     /// module docs).
     pub lanes: usize,
+    /// How far ahead of its listener (ms of audio not yet heard) a stream must be for its next
+    /// segment to be encoded while the current one still decodes (see the module docs). It
+    /// should exceed the encoder's time for a segment plus one decoder step.
+    pub encode_ahead_ms: u64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { workers: 1, max_streams: 64, lanes: 0 }
+        Config { workers: 1, max_streams: 64, lanes: 0, encode_ahead_ms: 300 }
     }
 }
 
@@ -154,6 +163,8 @@ pub struct StreamState {
     pub decoding: bool,
     /// Whether a step of this stream is running.
     pub in_flight: bool,
+    /// Whether the next segment is encoded and waits for the current one to be decoded.
+    pub ahead: bool,
     /// Milliseconds of audio delivered so far.
     pub produced_ms: u64,
     /// Why it was stopped, if it was.
@@ -170,6 +181,8 @@ struct Stream {
     options: StreamOptions,
     segments: usize,
     decoding: bool,
+    /// The next segment is encoded and waits (on `ahead_lane`) for the current one's end.
+    ahead: bool,
     in_flight: bool,
     input_ended: bool,
     blocked: bool,
@@ -178,6 +191,8 @@ struct Stream {
     stopped: Option<Stop>,
     /// The lane holding its utterance's decoder state.
     lane: Option<usize>,
+    /// The lane holding the encoded next utterance.
+    ahead_lane: Option<usize>,
 }
 
 impl Stream {
@@ -189,6 +204,7 @@ impl Stream {
             options: StreamOptions::default(),
             segments: 0,
             decoding: false,
+            ahead: false,
             in_flight: false,
             input_ended: false,
             blocked: false,
@@ -196,14 +212,18 @@ impl Stream {
             playback_start_ms: None,
             stopped: None,
             lane: None,
+            ahead_lane: None,
         }
     }
 
-    fn next_kind(&self) -> Option<StepKind> {
+    /// What it would run next at `now_ms`, encoding ahead once it is `ahead_ms` ahead of its
+    /// listener.
+    fn next_kind(&self, now_ms: u64, ahead_ms: u64) -> Option<StepKind> {
         if !self.open || self.in_flight || self.blocked || self.stopped.is_some() {
             None
         } else if self.decoding {
-            Some(StepKind::Decode)
+            let early = self.playback_start_ms.is_some_and(|start| start + self.produced_ms >= now_ms.saturating_add(ahead_ms));
+            Some(if early && !self.ahead && self.segments > 0 { StepKind::Encode } else { StepKind::Decode })
         } else if self.segments > 0 {
             Some(StepKind::Encode)
         } else {
@@ -225,7 +245,9 @@ impl Stream {
         }
         self.segments = 0;
         self.decoding = false;
+        self.ahead = false;
         self.lane = None;
+        self.ahead_lane = None;
     }
 }
 
@@ -243,7 +265,7 @@ pub struct Scheduler {
 impl Scheduler {
     /// A scheduler with no streams.
     pub fn new(config: Config) -> Scheduler {
-        let config = Config { workers: config.workers.max(1), max_streams: config.max_streams.max(1), lanes: config.lanes };
+        let config = Config { workers: config.workers.max(1), max_streams: config.max_streams.max(1), ..config };
         Scheduler { config, streams: Vec::new(), running: 0, arrivals: 0, busy: alloc::vec![false; config.lanes] }
     }
 
@@ -341,12 +363,13 @@ impl Scheduler {
             return None;
         }
         let free = self.free_lane();
+        let ahead_ms = self.config.encode_ahead_ms;
         let (slot, kind, lane) = self
             .streams
             .iter()
             .enumerate()
             .filter_map(|(i, s)| {
-                let kind = s.next_kind()?;
+                let kind = s.next_kind(now_ms, ahead_ms)?;
                 let lane = match s.lane {
                     _ if self.config.lanes == 0 => None,
                     // Its decoder state lives on its lane: it runs there or waits.
@@ -371,7 +394,7 @@ impl Scheduler {
 
     /// The idle lane with the fewest streams on it.
     fn free_lane(&self) -> Option<usize> {
-        let on = |l: usize| self.streams.iter().filter(|s| s.open && s.lane == Some(l)).count();
+        let on = |l: usize| self.streams.iter().filter(|s| s.open && (s.lane == Some(l) || s.ahead_lane == Some(l))).count();
         (0..self.config.lanes).filter(|&l| !self.busy[l]).min_by_key(|&l| on(l))
     }
 
@@ -394,6 +417,11 @@ impl Scheduler {
             return Verdict::Discard;
         }
         match outcome {
+            // Encoded ahead: it waits for the current utterance's end.
+            Outcome::Encoded { has_audio } if s.decoding => {
+                s.ahead = has_audio;
+                s.ahead_lane = step.lane.filter(|_| has_audio);
+            }
             Outcome::Encoded { has_audio } => {
                 s.decoding = has_audio;
                 s.lane = step.lane.filter(|_| has_audio);
@@ -401,9 +429,10 @@ impl Scheduler {
             Outcome::Decoded { audio_ms, more } => {
                 s.playback_start_ms.get_or_insert(now_ms);
                 s.produced_ms += audio_ms;
-                s.decoding = more;
                 if !more {
-                    s.lane = None;
+                    // The next utterance, if it was encoded ahead, takes over.
+                    s.decoding = core::mem::take(&mut s.ahead);
+                    s.lane = s.ahead_lane.take();
                 }
             }
             Outcome::Failed => {
@@ -421,6 +450,7 @@ impl Scheduler {
         Some(StreamState {
             segments_waiting: s.segments,
             decoding: s.decoding,
+            ahead: s.ahead,
             in_flight: s.in_flight,
             produced_ms: s.produced_ms,
             stopped: s.stopped,
@@ -440,7 +470,7 @@ impl Scheduler {
 
     /// Streams with work waiting for a worker (the queue depth).
     pub fn waiting(&self) -> usize {
-        self.streams.iter().filter(|s| s.next_kind().is_some()).count()
+        self.streams.iter().filter(|s| s.next_kind(0, 0).is_some()).count()
     }
 }
 
@@ -450,7 +480,7 @@ mod tests {
     use alloc::vec;
 
     fn sched(workers: usize) -> Scheduler {
-        Scheduler::new(Config { workers, max_streams: 8, lanes: 0 })
+        Scheduler::new(Config { workers, max_streams: 8, lanes: 0, ..Config::default() })
     }
 
     fn chunk(ms: u64, more: bool) -> Outcome {
@@ -564,7 +594,7 @@ mod tests {
 
     #[test]
     fn closed_slots_are_reused_and_stale_handles_rejected() {
-        let mut s = Scheduler::new(Config { workers: 1, max_streams: 1, lanes: 0 });
+        let mut s = Scheduler::new(Config { workers: 1, max_streams: 1, lanes: 0, ..Config::default() });
         let a = s.open(StreamOptions::default()).unwrap();
         assert_eq!(s.open(StreamOptions::default()), Err(SchedError::Full { max_streams: 1 }));
         s.push_segment(a).unwrap();
@@ -594,6 +624,92 @@ mod tests {
         assert!(!s.state(a).unwrap().done, "its step is still running");
     }
 
+    /// The kinds of the steps a lone stream runs, finishing each `at` ms after the last; every
+    /// chunk is 100 ms of audio and an utterance has `chunks` of them.
+    fn course(s: &mut Scheduler, id: StreamId, chunks: usize, at: u64) -> Vec<StepKind> {
+        let (mut kinds, mut now, mut left) = (vec![], 0, [0usize; 2]);
+        while let Some(step) = s.next_step(now) {
+            now += at;
+            kinds.push(step.kind);
+            let outcome = match step.kind {
+                StepKind::Encode => {
+                    // The current utterance keeps its chunks; an ahead one starts with all of them.
+                    left[usize::from(s.state(id).unwrap().decoding)] = chunks;
+                    Outcome::Encoded { has_audio: true }
+                }
+                StepKind::Decode => {
+                    left[0] -= 1;
+                    let more = left[0] > 0;
+                    if !more {
+                        left = [left[1], 0];
+                    }
+                    chunk(100, more)
+                }
+            };
+            s.finish(step, outcome, now);
+        }
+        kinds
+    }
+
+    #[test]
+    fn the_next_segment_is_encoded_once_the_stream_is_far_enough_ahead() {
+        use StepKind::{Decode as D, Encode as E};
+        let mut s = Scheduler::new(Config { encode_ahead_ms: 150, ..Config::default() });
+        let id = s.open(StreamOptions::default()).unwrap();
+        for _ in 0..2 {
+            s.push_segment(id).unwrap();
+        }
+        s.end_input(id).unwrap();
+        // Steps of 10 ms, chunks of 100 ms: playing from 20 ms, the stream is 150 ms ahead
+        // after its second chunk (at 30 ms, 200 ms of audio).
+        assert_eq!(course(&mut s, id, 4, 10), [E, D, D, E, D, D, D, D, D, D]);
+        assert!(s.state(id).unwrap().done);
+    }
+
+    #[test]
+    fn a_stream_without_room_to_spare_encodes_at_the_boundary() {
+        use StepKind::{Decode as D, Encode as E};
+        let mut s = Scheduler::new(Config { encode_ahead_ms: 150, ..Config::default() });
+        let id = s.open(StreamOptions::default()).unwrap();
+        for _ in 0..2 {
+            s.push_segment(id).unwrap();
+        }
+        s.end_input(id).unwrap();
+        // Steps of 90 ms for 100 ms of audio: never 150 ms ahead.
+        assert_eq!(course(&mut s, id, 3, 90), [E, D, D, D, E, D, D, D]);
+    }
+
+    #[test]
+    fn an_utterance_encoded_ahead_decodes_on_its_own_lane_and_goes_on_cancel() {
+        let mut s = Scheduler::new(Config { workers: 1, max_streams: 8, lanes: 2, encode_ahead_ms: 100 });
+        let (a, lane) = playing(&mut s, 0, 500);
+        let (b, _) = playing(&mut s, 0, 900);
+        s.cancel(b).unwrap();
+        s.push_segment(a).unwrap();
+        let enc = s.next_step(10).unwrap();
+        assert_eq!((enc.stream, enc.kind), (a, StepKind::Encode), "490 ms ahead, past the 100 asked");
+        let other = enc.lane.unwrap();
+        assert_ne!(other, lane, "the encoder takes the emptier lane");
+        s.finish(enc, Outcome::Encoded { has_audio: true }, 20);
+        assert!(s.state(a).unwrap().ahead && s.state(a).unwrap().decoding);
+        let last = s.next_step(20).unwrap();
+        assert_eq!((last.kind, last.lane), (StepKind::Decode, Some(lane)));
+        s.finish(last, chunk(100, false), 30);
+        let state = s.state(a).unwrap();
+        assert!(state.decoding && !state.ahead, "the utterance encoded ahead takes over");
+        let step = s.next_step(30).unwrap();
+        assert_eq!((step.kind, step.lane), (StepKind::Decode, Some(other)), "where its encoder left it");
+        s.push_segment(a).unwrap();
+        s.finish(step, chunk(100, true), 40);
+        let enc = s.next_step(40).unwrap();
+        s.finish(enc, Outcome::Encoded { has_audio: true }, 50);
+        assert!(s.state(a).unwrap().ahead);
+        s.cancel(a).unwrap();
+        let state = s.state(a).unwrap();
+        assert!(!state.ahead && !state.decoding && state.done);
+        assert_eq!(s.next_step(60), None);
+    }
+
     #[test]
     fn failed_steps_stop_the_stream() {
         let mut s = sched(1);
@@ -607,7 +723,7 @@ mod tests {
     }
 
     fn laned(lanes: usize) -> Scheduler {
-        Scheduler::new(Config { workers: lanes, max_streams: 8, lanes })
+        Scheduler::new(Config { workers: lanes, max_streams: 8, lanes, ..Config::default() })
     }
 
     /// Opens a stream, encodes one segment and decodes a first chunk of `ms` at `at`.

@@ -123,6 +123,14 @@ enum Utterance {
     Silence(usize),
 }
 
+/// An encoded segment, with what its events need, before it is heard.
+struct Next {
+    utterance: Utterance,
+    text: Option<String>,
+    words: Vec<std::ops::Range<usize>>,
+    durations: Vec<u32>,
+}
+
 /// Queued text, waiting for its encoder step.
 enum Pending {
     Text { text: String, rate: f32 },
@@ -134,6 +142,8 @@ struct Session {
     segmenter: Segmenter,
     queue: VecDeque<Pending>,
     utterance: Option<Utterance>,
+    /// The next segment, encoded ahead while `utterance` still decodes.
+    next: Option<Next>,
     writer: FrameWriter,
     events: VecDeque<Event>,
     /// Samples delivered so far (the stream's audio clock).
@@ -152,6 +162,22 @@ struct Session {
 }
 
 impl Session {
+    /// Makes `next` the utterance being decoded; its segment's events start at the audio
+    /// delivered so far.
+    fn begin(&mut self, next: Next, hop: usize) {
+        if let (Utterance::Speech(_), Some(text)) = (&next.utterance, next.text) {
+            let index = self.segments;
+            self.segments += 1;
+            self.speaking = true;
+            let at = self.samples;
+            self.events.push_back(Event::Segment { index, text, sample: at });
+            for w in word_timings(&next.durations, &next.words, hop) {
+                self.events.push_back(Event::Word { segment: index, word: w.word, start: at + w.start_sample, end: at + w.end_sample });
+            }
+        }
+        self.utterance = Some(next.utterance);
+    }
+
     /// Audio delivered but not yet heard, if the listener plays in real time from the first
     /// delivered sample.
     fn buffered(&self, sample_rate: u32) -> Duration {
@@ -226,7 +252,7 @@ impl Mux {
     /// Starts `config.workers` workers synthesizing with `backend`.
     pub fn new(backend: Arc<dyn Backend>, front: FrontEnd, config: MuxConfig) -> Mux {
         let lanes = backend.lanes();
-        let sched = Scheduler::new(sched::Config { workers: config.workers, max_streams: config.max_streams, lanes });
+        let sched = Scheduler::new(sched::Config { workers: config.workers, max_streams: config.max_streams, lanes, ..Default::default() });
         let shared = Arc::new(Shared {
             state: Mutex::new(State { sched, sessions: HashMap::new(), shutdown: false }),
             work: Condvar::new(),
@@ -269,6 +295,7 @@ impl Mux {
                 segmenter: Segmenter::new(settings.policy),
                 queue: VecDeque::new(),
                 utterance: None,
+                next: None,
                 writer,
                 events: VecDeque::new(),
                 samples: 0,
@@ -326,6 +353,7 @@ impl Mux {
             if let Some(s) = st.sessions.get_mut(&stream.0) {
                 s.queue.clear();
                 s.utterance = None;
+                s.next = None;
             }
             settle(&mut st, stream.0);
         }
@@ -606,6 +634,7 @@ fn deliver(shared: &Shared, st: &mut State, step: Step, done: Done) {
     let Some(session) = st.sessions.get_mut(&step.stream) else { return };
     if let Done::Failed(message) = done {
         session.utterance = None;
+        session.next = None;
         session.queue.clear();
         session.events.push_back(Event::Stopped { reason: Stop::Failed, message: Some(message) });
         return;
@@ -614,24 +643,15 @@ fn deliver(shared: &Shared, st: &mut State, step: Step, done: Done) {
         return;
     }
     match done {
-        Done::Encoded { utterance, text, words, durations } => {
-            if let (Some(Utterance::Speech(_)), Some(text)) = (&utterance, text) {
-                let index = session.segments;
-                session.segments += 1;
-                session.speaking = true;
-                let at = session.samples;
-                session.events.push_back(Event::Segment { index, text, sample: at });
-                for w in word_timings(&durations, &words, shared.backend.hop()) {
-                    session.events.push_back(Event::Word {
-                        segment: index,
-                        word: w.word,
-                        start: at + w.start_sample,
-                        end: at + w.end_sample,
-                    });
-                }
+        Done::Encoded { utterance: Some(utterance), text, words, durations } => {
+            let next = Next { utterance, text, words, durations };
+            // Encoded ahead: it waits until the current utterance has been decoded.
+            match session.utterance {
+                Some(_) => session.next = Some(next),
+                None => session.begin(next, shared.backend.hop()),
             }
-            session.utterance = utterance;
         }
+        Done::Encoded { utterance: None, .. } => {}
         Done::Decoded { utterance, samples } => {
             let written = session.writer.write(&samples);
             debug_assert_eq!(written, samples.len(), "a decode step only runs with room for its chunk");
@@ -646,6 +666,11 @@ fn deliver(shared: &Shared, st: &mut State, step: Step, done: Done) {
                 session.events.push_back(Event::SegmentEnd { index: session.segments - 1, sample: session.samples });
             }
             session.utterance = utterance;
+            if session.utterance.is_none() {
+                if let Some(next) = session.next.take() {
+                    session.begin(next, shared.backend.hop());
+                }
+            }
         }
         Done::Failed(_) => unreachable!("handled above"),
     }
