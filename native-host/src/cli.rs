@@ -142,6 +142,12 @@ pub struct ServeArgs {
     /// Engine of the workers: the wasm core (as browsers run it) or the native one.
     #[arg(long, value_enum, default_value_t = EngineKind::Wasm)]
     pub engine: EngineKind,
+    /// Guest instances per voice for the wasm engine, each with its own copy of the voice
+    /// (about 200 MB for a medium one). A clause is decoded in the instance that encoded it,
+    /// so with only one per worker, streams pile up on an instance that serves them alone.
+    /// Default: two per worker.
+    #[arg(long, value_name = "N")]
+    pub instances: Option<usize>,
     /// Accepted API key (repeatable; also $PARLA_API_KEYS, comma-separated). None: no auth.
     #[arg(long = "api-key", value_name = "KEY")]
     pub api_keys: Vec<String>,

@@ -201,6 +201,7 @@ async fn serve(args: &ServeArgs) -> Result<(), HostError> {
     let metrics = Arc::new(Metrics::default());
     let pool_config = PoolConfig {
         workers,
+        instances: args.instances.unwrap_or(2 * workers).max(1),
         queue: args.queue.unwrap_or(8 * workers),
         engine: args.engine,
         chunking: parla_core::chunk::Chunking { first: args.first_chunk.max(1), size: args.chunk.max(1), context: args.context },

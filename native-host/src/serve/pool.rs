@@ -8,7 +8,11 @@
 //! Inside: one [`Mux`] per voice — `workers` threads taking bounded steps (one segment's
 //! encoder, one decoder chunk) of every open stream through the core's scheduler, so many
 //! streams share a few workers (and, with the wasm engine, a few guest instances that hold the
-//! voice's weights once each, never per stream). Each stream has a pump thread that moves its
+//! voice's weights once each, never per stream). There are more instances than workers: a
+//! clause is decoded where it was encoded, and with one instance per worker, N streams put
+//! ⌈N / workers⌉ on one instance, which must then serve them on one thread while another
+//! instance may idle (measured: underruns at 4 streams on 2 workers with 2 instances, none
+//! with 4). Each stream has a pump thread that moves its
 //! frames and events from the mux to its bounded output channel: a slow client stops its pump,
 //! its ring fills, and the scheduler pauses that stream's inference — memory stays bounded.
 
@@ -142,6 +146,8 @@ impl CancelToken {
 pub struct PoolConfig {
     /// Worker threads per voice (steps running at once).
     pub workers: usize,
+    /// Guest instances per voice (wasm engine): the scheduler's lanes.
+    pub instances: usize,
     /// Streams that may wait beyond one per worker: at most `workers + queue` streams are open
     /// per voice (beyond it: [`Busy`]). A stream whose client is slow holds a place, not a worker.
     pub queue: usize,
@@ -179,13 +185,14 @@ impl Pool {
             let (backend, wasm): (Arc<dyn Backend>, _) = match config.engine {
                 EngineKind::Native => (Arc::new(NativeBackend::load(&onnx, &json, config.chunking)?), None),
                 EngineKind::Wasm => {
-                    let b = Arc::new(WasmBackend::load(&onnx, &json, config.chunking, workers)?);
+                    let b = Arc::new(WasmBackend::load(&onnx, &json, config.chunking, config.instances.max(1))?);
                     (b.clone(), Some(b))
                 }
             };
             let mux_config = MuxConfig { workers, max_streams: workers + config.queue, ..MuxConfig::default() };
             let mux = Arc::new(Mux::new(backend, parla_core::front::ENGLISH, mux_config));
-            tracing::info!(voice = %entry.id, secs = t.elapsed().as_secs_f64(), workers, "voice ready");
+            let instances = wasm.as_ref().map_or(0, |_| config.instances.max(1));
+            tracing::info!(voice = %entry.id, secs = t.elapsed().as_secs_f64(), workers, instances, "voice ready");
             voices.push(VoiceMux { mux, wasm });
         }
         metrics.workers_ready.store(workers as i64, Relaxed);
