@@ -5,8 +5,8 @@
 //! 2. Streams: N clients, each asking for speech (pcm) and playing it in real time (the next
 //!    request only after the last one's playback ends), for a few seconds per N. Reported per N:
 //!    time to first byte (p50/p95/p99) and underruns (audio arriving after its playback time,
-//!    playback starting `--prebuffer-ms` after the first byte). The largest N without underrun
-//!    is the capacity.
+//!    playback starting `--prebuffer-ms` after the first byte) and the server's CPU use (100% is
+//!    one core busy). The largest N without underrun is the capacity.
 //! 3. Idle WebSockets: K connections opened and held; the server's RSS grows by about
 //!    (memory per connection × K).
 
@@ -62,6 +62,17 @@ impl Server {
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or(0)
+    }
+
+    /// CPU time the server has used so far (user + system).
+    fn cpu(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let ticks: u64 = rest.split_whitespace().skip(11).take(2).filter_map(|v| v.parse::<u64>().ok()).sum();
+        // SAFETY: a plain query.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        Duration::from_secs_f64(ticks as f64 / hz)
     }
 }
 
@@ -298,7 +309,7 @@ pub fn run(args: &BenchServeArgs) -> Result<(), HostError> {
             alone.len()
         );
         println!("\nstreams played in real time ({} s per step, playback {} ms after the first byte; \"{SENTENCE}\")", args.window, args.prebuffer_ms);
-        println!("{:>4} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>7}", "N", "requests", "ttfb p50", "ttfb p95", "ttfb p99", "underruns", "streams", "failed");
+        println!("{:>4} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>7} {:>6}", "N", "requests", "ttfb p50", "ttfb p95", "ttfb p99", "underruns", "streams", "failed", "cpu");
         let mut capacity = 0;
         let mut bad_steps = 0;
         for &n in &args.streams {
@@ -306,9 +317,11 @@ pub fn run(args: &BenchServeArgs) -> Result<(), HostError> {
                 println!("(time budget reached)");
                 break;
             }
+            let (cpu, t) = (server.cpu(), Instant::now());
             let (ttfb, underruns, streams, failed) = round(&server.addr, n, Duration::from_secs(args.window), prebuffer).await;
+            let busy = 100.0 * (server.cpu() - cpu).as_secs_f64() / t.elapsed().as_secs_f64();
             let [p50, p95, p99] = tails(&ttfb);
-            println!("{n:>4} {:>9} {p50:>7.0}ms {p95:>7.0}ms {p99:>7.0}ms {underruns:>10} {streams:>8} {failed:>7}", ttfb.len());
+            println!("{n:>4} {:>9} {p50:>7.0}ms {p95:>7.0}ms {p99:>7.0}ms {underruns:>10} {streams:>8} {failed:>7} {busy:>5.0}%", ttfb.len());
             if underruns == 0 && failed == 0 && !ttfb.is_empty() {
                 capacity = n;
                 bad_steps = 0;
