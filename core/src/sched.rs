@@ -624,9 +624,16 @@ mod tests {
         assert!(!s.state(a).unwrap().done, "its step is still running");
     }
 
-    /// The kinds of the steps a lone stream runs, finishing each `at` ms after the last; every
-    /// chunk is 100 ms of audio and an utterance has `chunks` of them.
-    fn course(s: &mut Scheduler, id: StreamId, chunks: usize, at: u64) -> Vec<StepKind> {
+    /// The kinds of the steps a lone stream of two segments runs (encoding ahead at 150 ms),
+    /// finishing each `at` ms after the last; every chunk is 100 ms of audio and an utterance
+    /// has `chunks` of them.
+    fn course(chunks: usize, at: u64) -> Vec<StepKind> {
+        let mut s = Scheduler::new(Config { encode_ahead_ms: 150, ..Config::default() });
+        let id = s.open(StreamOptions::default()).unwrap();
+        for _ in 0..2 {
+            s.push_segment(id).unwrap();
+        }
+        s.end_input(id).unwrap();
         let (mut kinds, mut now, mut left) = (vec![], 0, [0usize; 2]);
         while let Some(step) = s.next_step(now) {
             now += at;
@@ -648,35 +655,23 @@ mod tests {
             };
             s.finish(step, outcome, now);
         }
+        assert!(s.state(id).unwrap().done);
         kinds
     }
 
     #[test]
     fn the_next_segment_is_encoded_once_the_stream_is_far_enough_ahead() {
         use StepKind::{Decode as D, Encode as E};
-        let mut s = Scheduler::new(Config { encode_ahead_ms: 150, ..Config::default() });
-        let id = s.open(StreamOptions::default()).unwrap();
-        for _ in 0..2 {
-            s.push_segment(id).unwrap();
-        }
-        s.end_input(id).unwrap();
         // Steps of 10 ms, chunks of 100 ms: playing from 20 ms, the stream is 150 ms ahead
         // after its second chunk (at 30 ms, 200 ms of audio).
-        assert_eq!(course(&mut s, id, 4, 10), [E, D, D, E, D, D, D, D, D, D]);
-        assert!(s.state(id).unwrap().done);
+        assert_eq!(course(4, 10), [E, D, D, E, D, D, D, D, D, D]);
     }
 
     #[test]
     fn a_stream_without_room_to_spare_encodes_at_the_boundary() {
         use StepKind::{Decode as D, Encode as E};
-        let mut s = Scheduler::new(Config { encode_ahead_ms: 150, ..Config::default() });
-        let id = s.open(StreamOptions::default()).unwrap();
-        for _ in 0..2 {
-            s.push_segment(id).unwrap();
-        }
-        s.end_input(id).unwrap();
         // Steps of 90 ms for 100 ms of audio: never 150 ms ahead.
-        assert_eq!(course(&mut s, id, 3, 90), [E, D, D, D, E, D, D, D]);
+        assert_eq!(course(3, 90), [E, D, D, D, E, D, D, D]);
     }
 
     #[test]
