@@ -1,10 +1,12 @@
 //! Inference: Piper voices through tract (needs the `std` feature).
 //!
 //! [`Voice::load`] takes the bytes of a Piper `.onnx` and `.onnx.json`, splits the model at
-//! `z_p` ([`surgery`]), and builds an encoder plan with a symbolic phoneme length and decoder
-//! plans for fixed window lengths. [`Voice::synthesize`] runs the encoder and length regulation
-//! and returns a [`Synthesis`], which yields audio one chunk at a time.
+//! `z_p` ([`surgery`]), and builds encoder plans (one for any phoneme count, and natively faster
+//! ones for a few fixed counts) and decoder plans (a streaming one, or ones for fixed window
+//! lengths). [`Voice::synthesize`] runs the encoder and length regulation and returns a
+//! [`Synthesis`], which yields audio one chunk at a time.
 
+pub mod encoder;
 pub mod pulse;
 pub mod surgery;
 mod synth;

@@ -9,6 +9,7 @@ use prost::Message;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::DimLike;
 
+use super::encoder::{Encoder, FIXED_LENGTHS};
 use super::pulse::{DecoderStream, PulsedPlan};
 use super::surgery::{self, Halves};
 use super::synth::Synthesis;
@@ -38,12 +39,23 @@ pub struct LoadOptions {
     /// 750 → 696 ms); a browser page is ready that much sooner and prepares it in the background.
     /// A voice that cannot stream decodes through it and always builds it at load.
     pub defer_general: bool,
+    /// Phoneme-id counts to build fixed-length encoder plans for (see [`super::encoder`]):
+    /// shorter inputs are padded to the smallest that holds them and encode faster. Empty: one
+    /// plan for any length (less memory, slower).
+    pub encoder_lengths: Vec<usize>,
 }
 
 impl LoadOptions {
-    /// Options for this chunking, without window plans for a streaming decoder.
+    /// Options for this chunking, without window plans for a streaming decoder, and with the
+    /// default fixed-length encoder plans ([`FIXED_LENGTHS`]) in native builds only (see
+    /// [`super::encoder`] for why not in wasm).
     pub fn new(chunking: Chunking) -> LoadOptions {
-        LoadOptions { chunking, window_plans: false, defer_general: false }
+        LoadOptions {
+            chunking,
+            window_plans: false,
+            defer_general: false,
+            encoder_lengths: if cfg!(target_family = "wasm") { Vec::new() } else { FIXED_LENGTHS.to_vec() },
+        }
     }
 }
 
@@ -87,7 +99,7 @@ pub struct Voice {
     multi_speaker: bool,
     channels: usize,
     hop: usize,
-    encoder: Plan,
+    encoder: Encoder,
     general: Mutex<General>,
     decoder_fixed: Vec<(usize, Plan)>,
     /// The decoder as a streaming model ([`super::pulse`]); `None` if this voice's decoder
@@ -114,6 +126,7 @@ impl core::fmt::Debug for Voice {
             .field("speakers", &self.config.num_speakers)
             .field("channels", &self.channels)
             .field("hop", &self.hop)
+            .field("encoder_lengths", &self.encoder.fixed_lengths().collect::<Vec<_>>())
             .field("windows", &self.decoder_fixed.iter().map(|w| w.0).collect::<Vec<_>>())
             .finish()
     }
@@ -166,10 +179,7 @@ impl Voice {
             Ok(s) if s.len() == 3 => s[1].to_usize().map_err(|_| crate::Error::BadShape("m_p channels"))?,
             _ => return Err(crate::Error::BadShape("m_p is not [1, C, L]").into()),
         };
-        let encoder = enc
-            .into_optimized()
-            .and_then(|m| m.into_runnable())
-            .map_err(VoiceError::tract("optimise the encoder"))?;
+        let encoder = Encoder::build(enc, &l, &options.encoder_lengths)?;
 
         // Decoder: symbolic frame length T, then fixed window lengths.
         let mut dec = onnx_loader().model_for_proto_model(&decoder).map_err(VoiceError::tract("parse the decoder"))?;
@@ -258,27 +268,9 @@ impl Voice {
         let s = request.scales;
         let mut noise = vec![0f32; 2 * n];
         rng.fill_normal(&mut noise);
-        let mut inputs: TVec<TValue> = tvec![
-            tract_ndarray::Array2::from_shape_vec((1, n), ids.clone())
-                .map(Tensor::from)
-                .map_err(|_| crate::Error::BadShape("phoneme ids"))?
-                .into(),
-            tensor1(&[n as i64]).into(),
-            tensor1(&[s.noise_scale, s.length_scale, s.noise_w]).into(),
-        ];
-        inputs.extend(self.speaker_input(request));
-        inputs.push(
-            tract_ndarray::Array3::from_shape_vec((1, 2, n), noise)
-                .map(Tensor::from)
-                .map_err(|_| crate::Error::BadShape("noise"))?
-                .into(),
-        );
-        let out = self.encoder.run(inputs).map_err(VoiceError::tract("run the encoder"))?;
-        let view = |i: usize| -> Result<Vec<f32>, VoiceError> {
-            let v = out[i].to_plain_array_view::<f32>().map_err(VoiceError::tract("read the encoder output"))?;
-            Ok(v.iter().copied().collect())
-        };
-        let (m_p, logs_p, w_ceil) = (view(0)?, view(1)?, view(2)?);
+        let speaker = self.multi_speaker.then_some(request.speaker as i64);
+        let out = self.encoder.run(ids, [s.noise_scale, s.length_scale, s.noise_w], speaker, &noise)?;
+        let (m_p, logs_p, w_ceil) = (out.m_p, out.logs_p, out.w_ceil);
         if w_ceil.len() != n || m_p.len() != self.channels * n || logs_p.len() != m_p.len() {
             return Err(crate::Error::BadShape("encoder outputs do not match the phoneme count").into());
         }

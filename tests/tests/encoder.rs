@@ -1,0 +1,46 @@
+//! The fixed-length encoder plans (ids padded up to 16, 32, 64 or 128) give what the plan for any
+//! length gives: the same durations, and priors equal up to rounding, on either side of every
+//! fixed length and past the longest.
+
+use parla_core::chunk::Chunking;
+use parla_core::infer::encoder::FIXED_LENGTHS;
+use parla_core::infer::{LoadOptions, Request, Voice};
+use parla_core::phonemes::PhonemeIds;
+use parla_core::rng::Rng;
+use parla_tests::*;
+
+/// A long clause: its prefixes cover 3 to about 170 ids.
+const IPA: &str = "ðə kwˈɪk bɹˈaʊn fˈɑːks dʒˈʌmps ˌoʊvɚ ðə lˈeɪzi dˈɔːɡ, ænd ðˈɛn ɪt ɹˈʌnz fˈɑːɹ ɐwˈeɪ ˌɪntʊ ðə kwˈaɪət fˈɔːɹɪst.";
+
+#[test]
+fn padded_fixed_lengths_encode_as_the_plan_for_any_length() {
+    let padded = native_voice();
+    let (onnx, json) = default_voice_bytes();
+    let any = Voice::load(&onnx, &json, &LoadOptions { encoder_lengths: Vec::new(), ..LoadOptions::new(Chunking::default()) }).unwrap();
+    assert!(format!("{padded:?}").contains(&format!("encoder_lengths: {FIXED_LENGTHS:?}")), "{padded:?}");
+    assert!(format!("{any:?}").contains("encoder_lengths: []"), "{any:?}");
+
+    let request = Request::defaults(padded.config());
+    let mut lengths = Vec::new();
+    let chars: Vec<char> = IPA.chars().collect();
+    for end in 1..=chars.len() {
+        let ipa: String = chars[..end].iter().collect();
+        let ids = PhonemeIds::from_ipa(padded.config(), &ipa).unwrap();
+        let n = ids.ids.len();
+        // Every id count next to a fixed length, and a few others.
+        if !FIXED_LENGTHS.iter().any(|&l| n.abs_diff(l) <= 1) && end % 9 != 0 {
+            continue;
+        }
+        let a = padded.encode(&ids, &request, &mut Rng::new(7)).unwrap();
+        let b = any.encode(&ids, &request, &mut Rng::new(7)).unwrap();
+        assert_eq!(a.durations, b.durations, "durations for {n} ids");
+        let worst = a.m_p.iter().zip(&b.m_p).chain(a.logs_p.iter().zip(&b.logs_p)).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+        assert_eq!(a.m_p.len(), b.m_p.len());
+        assert!(worst < 1e-4, "{n} ids: priors differ by {worst}");
+        lengths.push(n);
+    }
+    for l in FIXED_LENGTHS {
+        let fits = lengths.iter().any(|&n| n <= *l && l - n <= 1);
+        assert!(fits && lengths.iter().any(|&n| n > *l), "no input just inside and just past {l} ids: {lengths:?}");
+    }
+}
