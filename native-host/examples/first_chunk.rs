@@ -15,7 +15,7 @@ fn main() {
     let ipa = std::env::args().nth(1).unwrap_or_else(|| "ðə kwˈɪk bɹˈaʊn fˈɑːks dʒˈʌmps ˌoʊvɚ ðə lˈeɪzi dˈɑːɡ,".into());
     let ipa = ipa.as_str();
     let backends: Vec<(&str, Box<dyn Backend>)> = vec![
-        ("native", Box::new(NativeBackend::load(&onnx, &json, c).unwrap())),
+        ("native", Box::new(NativeBackend::load(&onnx, &json, &parla_core::infer::LoadOptions::serving(c)).unwrap())),
         ("wasm", Box::new(WasmBackend::load(&onnx, &json, c, 1).unwrap())),
     ];
     for (name, b) in &backends {

@@ -76,11 +76,12 @@ pub trait Backend: Send + Sync {
     fn decode(&self, decoding: &mut Decoding, request: &Request, lane: Option<usize>) -> Result<Vec<f32>, HostError>;
 }
 
-/// Loads a voice into the engine `kind` (`instances` guest instances for wasm: one per worker).
-pub fn open(kind: EngineKind, onnx: &[u8], json: &[u8], chunking: Chunking, instances: usize) -> Result<Arc<dyn Backend>, HostError> {
+/// Loads a voice into the engine `kind` with `options` (`instances` guest instances for wasm,
+/// which take only the chunking from `options`).
+pub fn open(kind: EngineKind, onnx: &[u8], json: &[u8], options: &LoadOptions, instances: usize) -> Result<Arc<dyn Backend>, HostError> {
     Ok(match kind {
-        EngineKind::Native => Arc::new(NativeBackend::load(onnx, json, chunking)?),
-        EngineKind::Wasm => Arc::new(WasmBackend::load(onnx, json, chunking, instances)?),
+        EngineKind::Native => Arc::new(NativeBackend::load(onnx, json, options)?),
+        EngineKind::Wasm => Arc::new(WasmBackend::load(onnx, json, options.chunking, instances)?),
     })
 }
 
@@ -88,9 +89,10 @@ pub fn open(kind: EngineKind, onnx: &[u8], json: &[u8], chunking: Chunking, inst
 pub struct NativeBackend(pub Arc<Voice>);
 
 impl NativeBackend {
-    /// Loads a voice natively, its streaming decoder sized for `chunking`.
-    pub fn load(onnx: &[u8], config: &[u8], chunking: Chunking) -> Result<NativeBackend, HostError> {
-        Ok(NativeBackend(Voice::load(onnx, config, &LoadOptions::new(chunking))?))
+    /// Loads a voice natively with these options ([`LoadOptions::serving`] for one that stays
+    /// loaded).
+    pub fn load(onnx: &[u8], config: &[u8], options: &LoadOptions) -> Result<NativeBackend, HostError> {
+        Ok(NativeBackend(Voice::load(onnx, config, options)?))
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use parla_core::chunk::Chunking;
 use parla_core::config::VoiceConfig;
+use parla_core::infer::LoadOptions;
 use parla_core::phonemes::PhonemeIds;
 
 use crate::cli::BenchArgs;
@@ -231,7 +232,7 @@ pub fn run(args: &BenchArgs) -> Result<(), HostError> {
     // wasm mux decodes windows with `context` frames on each side, so any instance can take any).
     let ttfa_chunking = Chunking { first: parla_core::chunk::FIRST_CHUNK, ..c };
     for &kind in &args.engines {
-        let mux = say::single_stream(crate::backend::open(kind, &onnx, &config, ttfa_chunking, 1)?);
+        let mux = say::single_stream(crate::backend::open(kind, &onnx, &config, &LoadOptions::serving(ttfa_chunking), 1)?);
         let mut request = say::request(&args.synth, VoiceConfig::from_json(&config)?.scales);
         request.chunking = ttfa_chunking;
         let [p50, p95, t50, t95] = ttfa(&mux, &request, args.runs.max(5), 20.0)?;

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use parla_core::chunk::Chunking;
-use parla_core::infer::Request;
+use parla_core::infer::{LoadOptions, Request};
 use parla_core::segment::Policy;
 
 use crate::cli::{SayArgs, SynthArgs};
@@ -27,7 +27,7 @@ pub fn prepare(args: &SynthArgs) -> Result<(Box<dyn Engine>, Request), HostError
 /// text request takes (segmenter, front end, encoder, decoder chunks, frames).
 pub fn prepare_mux(args: &SynthArgs) -> Result<(Mux, Request), HostError> {
     let (onnx, config, request) = read_voice(args)?;
-    let backend = crate::backend::open(args.engine, &onnx, &config, chunking(args), 1)?;
+    let backend = crate::backend::open(args.engine, &onnx, &config, &LoadOptions::new(chunking(args)), 1)?;
     Ok((single_stream(backend), request))
 }
 

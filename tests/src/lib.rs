@@ -29,14 +29,15 @@ pub fn default_voice_bytes() -> (Vec<u8>, Vec<u8>) {
     (std::fs::read(&onnx).unwrap(), std::fs::read(json).unwrap())
 }
 
-/// The default voice loaded natively once per test binary, with the default chunking and its
-/// window plans (tests compare windowed decoding with the rest).
+/// The default voice loaded natively once per test binary as a server loads it (with the
+/// fixed-length encoder plans), with the default chunking and its window plans (tests compare
+/// windowed decoding with the rest).
 pub fn native_voice() -> Arc<Voice> {
     static VOICE: OnceLock<Arc<Voice>> = OnceLock::new();
     VOICE
         .get_or_init(|| {
             let (onnx, json) = default_voice_bytes();
-            Voice::load(&onnx, &json, &LoadOptions { window_plans: true, ..LoadOptions::new(Chunking::default()) })
+            Voice::load(&onnx, &json, &LoadOptions { window_plans: true, ..LoadOptions::serving(Chunking::default()) })
                 .expect("default voice loads")
         })
         .clone()

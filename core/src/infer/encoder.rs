@@ -11,16 +11,18 @@
 //! past it (in the attention, the convolutions and the duration predictor), so ids padded up to
 //! a fixed length leave the first ones' outputs as they were, up to rounding: at most 6·10⁻⁶ on
 //! `m_p` and `logs_p`, durations equal (measured for 13, 24, 64 and 109 ids). Each fixed plan
-//! costs about 135 ms to build natively (it starts from the decluttered model the plan for any
-//! length is built from) and 30 MB.
+//! starts from the decluttered model the plan for any length is built from; the four of
+//! [`FIXED_LENGTHS`] added 0.6–0.7 s (743 → 1362–1486 ms) and 122 MiB to loading the default
+//! voice natively. That pays off only for a voice that stays loaded, hence
+//! [`LoadOptions::serving`].
 //!
 //! In wasm the gain is small: tract has one matrix kernel there (8×8) whatever the width, so
 //! only the fusions remain. Measured in wasmtime, interleaved: 16–17 against 18–20 ms for 13
 //! ids, 25–27 against 28–30 ms for 27, and 87–101 against 83–90 ms for 109 (padded to 128).
-//! That is not worth 120 MB more per instance, so [`LoadOptions::new`] asks for fixed plans
+//! That is not worth 120 MB more per instance, so [`LoadOptions::serving`] asks for fixed plans
 //! only in native builds.
 //!
-//! [`LoadOptions::new`]: super::LoadOptions::new
+//! [`LoadOptions::serving`]: super::LoadOptions::serving
 
 use std::sync::Arc;
 use std::vec;

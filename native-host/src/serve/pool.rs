@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parla_core::chunk::Chunking;
-use parla_core::infer::Request;
+use parla_core::infer::{LoadOptions, Request};
 use parla_core::sched::Stop;
 use tokio::sync::mpsc;
 
@@ -187,7 +187,7 @@ impl Pool {
             let t = Instant::now();
             let (onnx, json) = entry.files.read()?;
             let (backend, wasm): (Arc<dyn Backend>, _) = match config.engine {
-                EngineKind::Native => (Arc::new(NativeBackend::load(&onnx, &json, config.chunking)?), None),
+                EngineKind::Native => (Arc::new(NativeBackend::load(&onnx, &json, &LoadOptions::serving(config.chunking))?), None),
                 EngineKind::Wasm => {
                     let b = Arc::new(WasmBackend::load(&onnx, &json, config.chunking, config.instances.max(1))?);
                     (b.clone(), Some(b))
