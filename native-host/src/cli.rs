@@ -113,7 +113,8 @@ pub struct BenchArgs {
     /// Engines to measure.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [EngineKind::Native, EngineKind::Wasm])]
     pub engines: Vec<EngineKind>,
-    /// Runs per sentence and engine (after one warm-up run).
+    /// Runs per sentence and engine (after one warm-up run); time to first audio takes
+    /// 7 times as many, at least 20, so that its p95 is not just the slowest run.
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
     /// Also run onnxruntime on the original voice through `tests/bench/ort_rtf.py` (needs python3).
