@@ -195,7 +195,7 @@ pub struct WasmBackend {
 }
 
 impl WasmBackend {
-    /// Loads `instances` guest instances (usually one per worker).
+    /// Loads `instances` guest instances (at least one; `parla serve` makes two per worker).
     pub fn load(onnx: &[u8], json: &[u8], chunking: Chunking, instances: usize) -> Result<WasmBackend, HostError> {
         let config = VoiceConfig::from_json(json)?;
         let runtime = WasmRuntime::open()?;
@@ -209,7 +209,7 @@ impl WasmBackend {
             Arc::new(Slot { engine: Mutex::new(Some(engine)), generation, open, dropped })
         };
         let mut slots = vec![slot(first)];
-        for _ in 1..instances.max(1) {
+        for _ in 1..instances {
             slots.push(slot(WasmEngine::load_in(&runtime, onnx, json, chunking)?));
         }
         Ok(WasmBackend {

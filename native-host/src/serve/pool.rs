@@ -189,13 +189,13 @@ impl Pool {
             let (backend, wasm): (Arc<dyn Backend>, _) = match config.engine {
                 EngineKind::Native => (Arc::new(NativeBackend::load(&onnx, &json, &LoadOptions::serving(config.chunking))?), None),
                 EngineKind::Wasm => {
-                    let b = Arc::new(WasmBackend::load(&onnx, &json, config.chunking, config.instances.max(1))?);
+                    let b = Arc::new(WasmBackend::load(&onnx, &json, config.chunking, config.instances)?);
                     (b.clone(), Some(b))
                 }
             };
             let mux_config = MuxConfig { workers, max_streams: workers + config.queue, ..MuxConfig::default() };
             let mux = Arc::new(Mux::new(backend, parla_core::front::ENGLISH, mux_config));
-            let instances = wasm.as_ref().map_or(0, |_| config.instances.max(1));
+            let instances = wasm.as_ref().map_or(0, |w| w.lanes());
             tracing::info!(voice = %entry.id, secs = t.elapsed().as_secs_f64(), workers, instances, "voice ready");
             voices.push(VoiceMux { mux, wasm });
         }
