@@ -115,8 +115,8 @@ fn write(out: &mut dyn Write, bytes: &[u8]) -> Result<(), HostError> {
 }
 
 fn write_whole(out: &mut dyn Write, mut encoder: Encoder, audio: &[f32]) -> Result<(), HostError> {
-    write(out, &encoder.push(audio))?;
-    write(out, &encoder.finish())
+    write(out, &encoder.push(audio)?)?;
+    write(out, &encoder.finish()?)
 }
 
 /// `--each-line DIR`: every non-empty line of the text becomes DIR/0001.wav, DIR/0002.wav, …
@@ -176,9 +176,9 @@ fn say_phonemes(args: &SayArgs, ipa: &str) -> Result<(), HostError> {
 fn write_chunks(engine: &mut dyn Engine, out: &mut dyn Write, mut encoder: Encoder) -> Result<(), HostError> {
     let mut chunk = Vec::new();
     while engine.next_chunk(&mut chunk)? {
-        write(out, &encoder.push(&chunk))?;
+        write(out, &encoder.push(&chunk)?)?;
     }
-    write(out, &encoder.finish())
+    write(out, &encoder.finish()?)
 }
 
 /// Where audio goes: stdout (when `-o -` or piped) or a file.
@@ -200,13 +200,13 @@ fn run_stream(args: &SayArgs) -> Result<(), HostError> {
     let (mux, request) = prepare_mux(&args.synth)?;
     let mut encoder = Encoder::new(format(args), mux.sample_rate(), None)?;
     let (mut out, path) = output(args)?;
-    let sink = |frames: &[f32]| write(&mut out, &encoder.push(frames));
+    let sink = |frames: &[f32]| write(&mut out, &encoder.push(frames)?);
     let settings = settings(request, Policy::default());
     let times = match &args.text {
         Some(t) => crate::stream::speak(&mux, [t.as_str()], settings, sink)?,
         None => crate::stream::speak(&mux, crate::stream::Utf8Pieces::new(std::io::stdin()), settings, sink)?,
     };
-    write(&mut out, &encoder.finish())?;
+    write(&mut out, &encoder.finish()?)?;
     if let Some(p) = path {
         eprintln!("parla: wrote {} ({:.2} s, streamed)", p.display(), times.samples as f64 / mux.sample_rate() as f64);
     }

@@ -66,7 +66,7 @@ impl Format {
     }
 }
 
-/// Why an encoder cannot be made.
+/// Why an encoder cannot be made, or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EncodeError {
     /// The Opus encoder refused to start.
@@ -77,10 +77,13 @@ pub enum EncodeError {
         /// The encoder's reason.
         message: String,
     },
+    /// The Opus encoder failed on some audio.
+    #[error("opus coding failed: {0}")]
+    OpusCoding(String),
     /// FLAC cannot code this rate.
     #[error("FLAC cannot code {0} Hz")]
     FlacRate(u32),
-    /// No MP3 encoder here, or it refused the rate.
+    /// No MP3 encoder here, it refused the rate, or it failed.
     #[error("{0}")]
     Mp3(#[from] Mp3Error),
 }
@@ -118,9 +121,10 @@ impl Encoder {
         Ok(Encoder { sample_rate, coder })
     }
 
-    /// The bytes for these samples (and, first, any header).
-    pub fn push(&mut self, samples: &[f32]) -> Vec<u8> {
-        match &mut self.coder {
+    /// The bytes for these samples (and, first, any header). An error (only Opus and MP3
+    /// can fail, inside their coder) ends the stream: the audio it was given is lost.
+    pub fn push(&mut self, samples: &[f32]) -> Result<Vec<u8>, EncodeError> {
+        Ok(match &mut self.coder {
             Coder::Pcm16 { header, total, buf } => {
                 let mut out = Vec::with_capacity(44 + samples.len() * 2);
                 wav_header(header, *total, self.sample_rate, &mut out);
@@ -128,24 +132,24 @@ impl Encoder {
                 out.extend_from_slice(buf);
                 out
             }
-            Coder::Opus(o) => o.push(samples),
+            Coder::Opus(o) => o.push(samples).map_err(EncodeError::OpusCoding)?,
             Coder::Flac(f) => f.push(samples),
-            Coder::Mp3(m) => m.push(samples),
-        }
+            Coder::Mp3(m) => m.push(samples)?,
+        })
     }
 
     /// Whatever is left at the end of the stream.
-    pub fn finish(&mut self) -> Vec<u8> {
-        match &mut self.coder {
+    pub fn finish(&mut self) -> Result<Vec<u8>, EncodeError> {
+        Ok(match &mut self.coder {
             Coder::Pcm16 { header, total, .. } => {
                 let mut out = Vec::new();
                 wav_header(header, *total, self.sample_rate, &mut out);
                 out
             }
-            Coder::Opus(o) => o.finish(),
+            Coder::Opus(o) => o.finish().map_err(EncodeError::OpusCoding)?,
             Coder::Flac(f) => f.finish(),
-            Coder::Mp3(m) => m.finish(),
-        }
+            Coder::Mp3(m) => m.finish()?,
+        })
     }
 }
 
@@ -164,16 +168,16 @@ mod tests {
     #[test]
     fn wav_has_one_header_pcm_none() {
         let mut e = Encoder::new(Format::Wav, 22050, None).unwrap();
-        let a = e.push(&[0.0, 0.5]);
-        let b = e.push(&[1.0]);
+        let a = e.push(&[0.0, 0.5]).unwrap();
+        let b = e.push(&[1.0]).unwrap();
         assert_eq!((a.len(), b.len()), (44 + 4, 2));
         assert_eq!(&a[40..44], &u32::MAX.to_le_bytes(), "streaming: length unknown");
-        assert!(e.finish().is_empty());
+        assert!(e.finish().unwrap().is_empty());
         let mut e = Encoder::new(Format::Wav, 22050, Some(3)).unwrap();
-        assert_eq!(&e.push(&[0.0; 3])[40..44], &6u32.to_le_bytes(), "length known up front");
+        assert_eq!(&e.push(&[0.0; 3]).unwrap()[40..44], &6u32.to_le_bytes(), "length known up front");
         let mut e = Encoder::new(Format::Pcm, 22050, None).unwrap();
-        assert_eq!(e.push(&[0.0]).len(), 2);
-        assert_eq!(Encoder::new(Format::Wav, 8000, None).unwrap().finish().len(), 44);
+        assert_eq!(e.push(&[0.0]).unwrap().len(), 2);
+        assert_eq!(Encoder::new(Format::Wav, 8000, None).unwrap().finish().unwrap().len(), 44);
     }
 
     #[test]

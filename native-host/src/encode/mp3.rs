@@ -30,6 +30,9 @@ pub enum Mp3Error {
     /// LAME refused the settings.
     #[error("the LAME library cannot code mono audio at {0} Hz")]
     Rate(u32),
+    /// LAME failed while coding (its negative return code).
+    #[error("the LAME library failed while coding (error {0})")]
+    Coding(i32),
 }
 
 type Gfp = *mut c_void;
@@ -142,7 +145,7 @@ impl Mp3Stream {
     }
 
     /// The MP3 frames these samples complete (LAME holds back up to about two frames).
-    pub fn push(&mut self, samples: &[f32]) -> Vec<u8> {
+    pub fn push(&mut self, samples: &[f32]) -> Result<Vec<u8>, Mp3Error> {
         self.input.clear();
         self.input.extend(samples.iter().map(|&s| if s.is_finite() { s.clamp(-1.0, 1.0) } else { 0.0 }));
         let mut done = Vec::new();
@@ -153,18 +156,23 @@ impl Mp3Stream {
             // SAFETY: `part` holds `len` samples (the right channel is not read for mono) and
             // `out` has room for LAME's worst case.
             let n = unsafe { (self.lame.encode_float)(self.gfp.as_ptr(), ptr, ptr, len, self.out.as_mut_ptr(), self.out.len() as c_int) };
-            done.extend_from_slice(&self.out[..n.max(0) as usize]);
+            done.extend_from_slice(&self.out[..coded(n)?]);
         }
-        done
+        Ok(done)
     }
 
     /// The frames LAME still holds, padded to a whole frame.
-    pub fn finish(&mut self) -> Vec<u8> {
+    pub fn finish(&mut self) -> Result<Vec<u8>, Mp3Error> {
         self.out.resize(7200, 0);
         // SAFETY: `out` has the room LAME documents for a flush.
         let n = unsafe { (self.lame.flush)(self.gfp.as_ptr(), self.out.as_mut_ptr(), self.out.len() as c_int) };
-        self.out[..n.max(0) as usize].to_vec()
+        Ok(self.out[..coded(n)?].to_vec())
     }
+}
+
+/// Bytes LAME wrote, from its return value (negative: an error code).
+fn coded(n: c_int) -> Result<usize, Mp3Error> {
+    usize::try_from(n).map_err(|_| Mp3Error::Coding(n))
 }
 
 impl Drop for Mp3Stream {
@@ -237,10 +245,10 @@ mod tests {
         let mut m = Mp3Stream::new(22_050).unwrap();
         let mut bytes = Vec::new();
         for p in x.chunks(441) {
-            bytes.extend(m.push(p));
+            bytes.extend(m.push(p).unwrap());
         }
         assert!(!bytes.is_empty(), "frames come out before the end");
-        bytes.extend(m.finish());
+        bytes.extend(m.finish().unwrap());
         assert_eq!(&bytes[..2], [0xFF, 0xF3], "MPEG-2 layer III frames, with no tag frame first");
         let (rate, y) = decode(bytes);
         assert_eq!(rate, 22_050);
@@ -253,10 +261,16 @@ mod tests {
     #[test]
     fn odd_rates_are_resampled_and_bad_samples_are_silenced() {
         let mut m = Mp3Stream::new(20_000).unwrap();
-        let mut bytes = m.push(&[f32::NAN, f32::INFINITY, 4.0, -4.0].repeat(5000));
-        bytes.extend(m.finish());
+        let mut bytes = m.push(&[f32::NAN, f32::INFINITY, 4.0, -4.0].repeat(5000)).unwrap();
+        bytes.extend(m.finish().unwrap());
         let (rate, y) = decode(bytes);
         assert!(MPEG_RATES.contains(&rate) && !y.is_empty());
         assert!(Mp3Stream::new(u32::MAX).is_err());
+    }
+
+    #[test]
+    fn lame_errors_are_errors() {
+        assert_eq!(coded(417).unwrap(), 417);
+        assert!(matches!(coded(-1), Err(Mp3Error::Coding(-1))));
     }
 }

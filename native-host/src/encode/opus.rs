@@ -112,17 +112,17 @@ impl OggOpus {
     }
 
     /// Codes `samples`; returns the bytes of every page completed so far.
-    pub fn push(&mut self, samples: &[f32]) -> Vec<u8> {
+    pub fn push(&mut self, samples: &[f32]) -> Result<Vec<u8>, String> {
         self.resampled.clear();
         self.resampler.push(samples, &mut self.resampled);
         self.total += self.resampled.len() as u64;
         self.pending.extend_from_slice(&self.resampled);
-        self.encode_frames(None);
-        self.take()
+        self.encode_frames(None)?;
+        Ok(self.take())
     }
 
     /// Codes the rest and ends the stream (gapless: the last page says where the audio ends).
-    pub fn finish(&mut self) -> Vec<u8> {
+    pub fn finish(&mut self) -> Result<Vec<u8>, String> {
         self.resampled.clear();
         self.resampler.finish(&mut self.resampled);
         self.total += self.resampled.len() as u64;
@@ -133,22 +133,20 @@ impl OggOpus {
         let frames = (self.pending.len() + lookahead).div_ceil(FRAME).max(1);
         self.pending.resize(frames * FRAME, 0.0);
         let final_granule = self.pre_skip + self.total * ticks;
-        self.encode_frames(Some(final_granule));
+        self.encode_frames(Some(final_granule))?;
         let mut out = self.take();
         if let Some(w) = self.writer.take() {
-            if let Ok(rest) = w.finish() {
-                out.extend_from_slice(&rest);
-            }
+            out.extend_from_slice(&w.finish().map_err(|e| e.to_string())?);
         }
-        out
+        Ok(out)
     }
 
-    fn encode_frames(&mut self, final_granule: Option<u64>) {
-        let Some(writer) = self.writer.as_mut() else { return };
+    fn encode_frames(&mut self, final_granule: Option<u64>) -> Result<(), String> {
+        let Some(writer) = self.writer.as_mut() else { return Ok(()) };
         let frames = self.pending.len() / FRAME;
         for f in 0..frames {
             let block = &self.pending[f * FRAME..(f + 1) * FRAME];
-            let Ok(n) = self.encoder.encode(block, FRAME, &mut self.packet) else { continue };
+            let n = self.encoder.encode(block, FRAME, &mut self.packet).map_err(|e| e.to_string())?;
             let last = f + 1 == frames;
             let written = match final_granule {
                 Some(g) if last => {
@@ -157,11 +155,10 @@ impl OggOpus {
                 }
                 _ => writer.write_packet(&self.packet[..n]),
             };
-            if let Err(e) = written {
-                tracing::warn!(error = %e, "opus: a packet could not be muxed");
-            }
+            written.map_err(|e| e.to_string())?;
         }
         self.pending.drain(..frames * FRAME);
+        Ok(())
     }
 
     fn take(&mut self) -> Vec<u8> {
@@ -193,13 +190,13 @@ mod tests {
     #[test]
     fn ogg_opus_stream_is_well_formed() {
         let mut o = OggOpus::new(22050).unwrap();
-        let mut bytes = o.push(&[]);
+        let mut bytes = o.push(&[]).unwrap();
         assert!(bytes.starts_with(b"OggS"), "headers come first");
         let tone: Vec<f32> = (0..44100).map(|i| (i as f32 * 0.05).sin() * 0.3).collect();
         for piece in tone.chunks(2205) {
-            bytes.extend(o.push(piece));
+            bytes.extend(o.push(piece).unwrap());
         }
-        bytes.extend(o.finish());
+        bytes.extend(o.finish().unwrap());
         let mut reader = opus_pure::OggOpusReader::new(std::io::Cursor::new(bytes)).unwrap();
         let head = reader.head().clone();
         let mut decoder = head.decoder(48_000).unwrap();

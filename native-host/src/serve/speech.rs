@@ -23,7 +23,7 @@ use super::limits::KeyPermit;
 use super::metrics::{Metrics, Reject};
 use super::pool::{CancelToken, Input, Out, PoolError, SpeakOptions};
 use super::{catalog, App, Phase};
-use crate::encode::{Encoder, Format};
+use crate::encode::{EncodeError, Encoder, Format};
 
 /// The request body (fields OpenAI defines that do not apply, like `instructions`, are ignored).
 #[derive(Debug, Deserialize)]
@@ -125,6 +125,11 @@ pub fn stream_error(e: &PoolError) -> ApiError {
     }
 }
 
+/// The error for a stream whose audio could not be encoded.
+fn encode_error(e: &EncodeError) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None, "encoding_error", format!("{e}."))
+}
+
 /// `POST /v1/audio/speech`
 pub async fn speech(
     State(app): State<Arc<App>>,
@@ -188,8 +193,7 @@ impl Stream {
             return None;
         }
         if let Some(a) = self.first.take() {
-            let bytes = self.audio(&a);
-            return Some((Ok(bytes), self));
+            return self.audio(&a);
         }
         loop {
             let out = tokio::select! {
@@ -202,14 +206,14 @@ impl Stream {
                 }
             };
             match out {
-                Some(Out::Audio(a)) => {
-                    let bytes = self.audio(&a);
-                    return Some((Ok(bytes), self));
-                }
+                Some(Out::Audio(a)) => return self.audio(&a),
                 Some(Out::Segment { .. } | Out::Word { .. }) => continue,
                 Some(Out::Done(summary)) => {
                     self.done = true;
-                    let tail = self.encoder.finish();
+                    let tail = match self.encoder.finish() {
+                        Ok(tail) => tail,
+                        Err(e) => return self.fail(encode_error(&e)),
+                    };
                     let bytes = if self.sse {
                         let mut b = Vec::new();
                         if !tail.is_empty() {
@@ -223,16 +227,7 @@ impl Stream {
                     };
                     return Some((Ok(bytes), self));
                 }
-                Some(Out::Error(e)) => {
-                    self.done = true;
-                    let err = stream_error(&e);
-                    tracing::warn!(error = %err.message, "stream failed after its first audio");
-                    if self.sse {
-                        return Some((Ok(sse_event(&json!({"type": "error", "error": err.body()["error"]}))), self));
-                    }
-                    // Headers are gone: break the chunked body so the client sees a failure.
-                    return Some((Err(std::io::Error::other(err.message)), self));
-                }
+                Some(Out::Error(e)) => return self.fail(stream_error(&e)),
                 None => {
                     self.done = true;
                     return Some((Err(std::io::Error::other("the stream ended early")), self));
@@ -241,13 +236,25 @@ impl Stream {
         }
     }
 
-    fn audio(&mut self, samples: &[f32]) -> Bytes {
-        let bytes = self.encoder.push(samples);
+    /// The body's next piece: these samples, encoded.
+    fn audio(mut self, samples: &[f32]) -> Option<(Chunk, Stream)> {
+        let bytes = match self.encoder.push(samples) {
+            Ok(bytes) => bytes,
+            Err(e) => return self.fail(encode_error(&e)),
+        };
+        let bytes = if self.sse { self.sse_delta(&bytes) } else { Bytes::from(bytes) };
+        Some((Ok(bytes), self))
+    }
+
+    /// Ends the body with `err`, after its first audio: an SSE error event, or a broken chunked
+    /// body (the status line is gone) so the client sees a failure rather than a short file.
+    fn fail(mut self, err: ApiError) -> Option<(Chunk, Stream)> {
+        self.done = true;
+        tracing::warn!(error = %err.message, "stream failed after its first audio");
         if self.sse {
-            self.sse_delta(&bytes)
-        } else {
-            Bytes::from(bytes)
+            return Some((Ok(sse_event(&json!({"type": "error", "error": err.body()["error"]}))), self));
         }
+        Some((Err(std::io::Error::other(err.message)), self))
     }
 
     fn sse_delta(&self, audio: &[u8]) -> Bytes {
