@@ -5,9 +5,9 @@
 //! punctuation `, . ! ? ; :` kept after the word it follows.
 //!
 //! Each word goes through, in order: a table of function words (weak forms, the stress espeak
-//! gives them), the embedded CMU Pronouncing Dictionary ([`lexicon`], built by core/build.rs),
+//! gives them), the embedded CMU Pronouncing Dictionary (`lexicon`, built by core/build.rs),
 //! morphology over the dictionary (inflections, affixes, compounds), and letter-to-sound rules.
-//! ARPAbet phones become IPA with espeak's conventions ([`render`]); then context rules work
+//! ARPAbet phones become IPA with espeak's conventions (`render`); then context rules work
 //! across words: `the` before a vowel, weak `to`, words espeak writes joined (`of the` →
 //! `ʌvðə`), t-flaps and linking r.
 

@@ -7,8 +7,8 @@
 //! duration predictor's random source with an input (so noise comes from our seeded RNG), and
 //! splits the model at `z_p` into an encoder and a decoder:
 //!
-//! - encoder: `input`, `input_lengths`, `scales`, [`sid`], `dp_noise` → `m_p`, `logs_p`, `w_ceil`
-//! - decoder: `z_p`, `y_mask`, [`sid`] → audio
+//! - encoder: `input`, `input_lengths`, `scales`, \[`sid`\], `dp_noise` → `m_p`, `logs_p`, `w_ceil`
+//! - decoder: `z_p`, `y_mask`, \[`sid`\] → audio
 //!
 //! Everything is found from the graph's structure (op types and module names that every Piper
 //! export shares), not from numbered tensor names.

@@ -1,4 +1,4 @@
-//! URLs and e-mail addresses, read out character class by class: "https://example.com/a" →
+//! URLs and e-mail addresses, read out character class by class: "`https://example.com/a`" →
 //! H T T P S colon slash slash example dot com slash a; "john.doe@mail.org" → john dot doe at
 //! mail dot org. Words are said or spelled like any word; numbers up to four digits are
 //! cardinals, longer ones digit by digit.

@@ -188,7 +188,7 @@ pub struct WasmRuntime {
 }
 
 impl WasmRuntime {
-    /// Compiles (or loads from the cache) the module at [`module_path`].
+    /// Compiles (or loads from the cache) the module at [`module_path()`].
     pub fn open() -> Result<WasmRuntime, HostError> {
         let path = module_path();
         let wasm = std::fs::read(&path).map_err(|e| HostError::Wasm(format!("{}: {e} (build it with `just wasm`)", path.display())))?;
@@ -213,7 +213,7 @@ pub struct WasmEngine {
 }
 
 impl WasmEngine {
-    /// Compiles (or loads from the cache) the module at [`module_path`] and loads a voice.
+    /// Compiles (or loads from the cache) the module at [`module_path()`] and loads a voice.
     pub fn load(onnx: &[u8], config: &[u8], chunking: Chunking) -> Result<WasmEngine, HostError> {
         WasmEngine::load_in(&WasmRuntime::open()?, onnx, config, chunking)
     }
