@@ -383,3 +383,34 @@ fn pulsify_deconv(
     }
     Ok(Some(wires))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tract_onnx::tract_core::ops::math;
+
+    /// A decoder-shaped model: `z_p`, `y_mask` → a "flow" → a first vocoder node named `first`
+    /// that reads the flow and, if `reads_mask`, the mask too.
+    fn decoder(first: &str, reads_mask: bool) -> TypedModel {
+        let mut m = TypedModel::default();
+        let z = m.add_source("z_p", f32::fact([1, 4, 8])).unwrap();
+        let mask = m.add_source("y_mask", f32::fact([1, 1, 8])).unwrap();
+        let flow = m.wire_node("/flow/mul", math::mul(), &[z, mask]).unwrap()[0];
+        let other = if reads_mask { mask } else { flow };
+        let out = m.wire_node(first, math::add(), &[flow, other]).unwrap()[0];
+        m.select_output_outlets(&[out]).unwrap();
+        m
+    }
+
+    #[test]
+    fn the_decoder_splits_at_the_vocoder_or_says_why_not() {
+        let (flow, vocoder) = split_at_vocoder(&decoder("/dec/conv_pre/Conv", false)).unwrap();
+        assert_eq!((flow.input_outlets().unwrap().len(), flow.output_outlets().unwrap().len()), (2, 1));
+        assert_eq!(vocoder.input_outlets().unwrap().len(), 1, "the vocoder takes the flow's output only");
+
+        let e = split_at_vocoder(&decoder("/dec/other", false)).unwrap_err();
+        assert!(format!("{e:#}").contains("no /dec/conv_pre"), "{e:#}");
+        let e = split_at_vocoder(&decoder("/dec/conv_pre/Conv", true)).unwrap_err();
+        assert!(format!("{e:#}").contains("cannot stream on its own"), "{e:#}");
+    }
+}
