@@ -24,20 +24,17 @@
 //!
 //! [`LoadOptions::serving`]: super::LoadOptions::serving
 
-use std::sync::Arc;
 use std::vec;
 use std::vec::Vec;
 
 use tract_onnx::prelude::*;
 
-use super::VoiceError;
+use super::{plan_for_length, Plan, VoiceError};
 
 /// Phoneme-id counts the encoder gets a plan of its own for by default: 16 covers a first clause
 /// such as "Sure," (13 ids), 128 a 50-character one. Longer inputs run in the plan for any
 /// length; one that fits is padded to the smallest of these that holds it.
 pub const FIXED_LENGTHS: &[usize] = &[16, 32, 64, 128];
-
-type Plan = Arc<TypedSimplePlan>;
 
 /// What the encoder computes for one utterance, trimmed to its ids.
 pub(crate) struct Outputs {
@@ -66,13 +63,7 @@ impl Encoder {
         lengths.dedup();
         let mut plans = Vec::with_capacity(lengths.len());
         for n in lengths {
-            let subs = [(length.clone(), n.to_dim())].into_iter().collect();
-            let plan = model
-                .set_symbols(&subs)
-                .and_then(|m| m.into_optimized())
-                .and_then(|m| m.into_runnable())
-                .map_err(VoiceError::tract("optimise a fixed-length encoder"))?;
-            plans.push((n, plan));
+            plans.push((n, plan_for_length(&model, length, n, "optimise a fixed-length encoder")?));
         }
         let any = model.into_optimized().and_then(|m| m.into_runnable()).map_err(VoiceError::tract("optimise the encoder"))?;
         Ok(Encoder { any, fixed: plans })

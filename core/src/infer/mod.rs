@@ -44,6 +44,21 @@ pub enum VoiceError {
     Panic(&'static str),
 }
 
+/// An optimised tract plan, shared by every run.
+pub(crate) type Plan = std::sync::Arc<tract_onnx::prelude::TypedSimplePlan>;
+
+/// `model` optimised with `symbol` bound to `len` (tract optimises known shapes better).
+pub(crate) fn plan_for_length(
+    model: &tract_onnx::prelude::TypedModel,
+    symbol: &tract_onnx::prelude::Symbol,
+    len: usize,
+    stage: &'static str,
+) -> Result<Plan, VoiceError> {
+    use tract_onnx::prelude::{IntoRunnable, ToDim};
+    let subs = [(symbol.clone(), len.to_dim())].into_iter().collect();
+    model.set_symbols(&subs).and_then(|m| m.into_optimized()).and_then(|m| m.into_runnable()).map_err(VoiceError::tract(stage))
+}
+
 impl VoiceError {
     pub(crate) fn tract(stage: &'static str) -> impl FnOnce(tract_onnx::prelude::TractError) -> VoiceError {
         move |e| VoiceError::Tract { stage, cause: std::format!("{e:#}") }

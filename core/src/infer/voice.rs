@@ -13,14 +13,12 @@ use super::encoder::{Encoder, FIXED_LENGTHS};
 use super::pulse::{DecoderStream, PulsedPlan};
 use super::surgery::{self, Halves};
 use super::synth::Synthesis;
-use super::VoiceError;
+use super::{plan_for_length, Plan, VoiceError};
 use crate::chunk::{Chunking, Window};
 use crate::config::{Scales, VoiceConfig, BOS, PAD};
 use crate::phonemes::PhonemeIds;
 use crate::regulate;
 use crate::rng::Rng;
-
-type Plan = Arc<TypedSimplePlan>;
 
 /// How to prepare a voice.
 #[derive(Debug, Clone, Default)]
@@ -220,13 +218,7 @@ impl Voice {
         let mut decoder_fixed = Vec::new();
         if decoder_pulsed.is_none() || options.window_plans {
             for len in options.chunking.window_lengths() {
-                let subs = [(t.clone(), len.to_dim())].into_iter().collect();
-                let fixed = dec
-                    .set_symbols(&subs)
-                    .and_then(|m| m.into_optimized())
-                    .and_then(|m| m.into_runnable())
-                    .map_err(VoiceError::tract("optimise a decoder window"))?;
-                decoder_fixed.push((len, fixed));
+                decoder_fixed.push((len, plan_for_length(&dec, &t, len, "optimise a decoder window")?));
             }
         }
         let general = if options.defer_general && decoder_pulsed.is_some() {
