@@ -39,6 +39,11 @@ fn padded_fixed_lengths_encode_as_the_plan_for_any_length() {
         assert!(worst < 1e-4, "{n} ids: priors differ by {worst}");
         lengths.push(n);
     }
+    // No ids at all: an error from either, not a panic or an empty utterance.
+    for voice in [&padded, &any] {
+        let none = PhonemeIds { ids: Vec::new(), skipped: Vec::new(), words: Vec::new() };
+        assert!(voice.encode(&none, &request, &mut Rng::new(7)).is_err());
+    }
     for l in FIXED_LENGTHS {
         let fits = lengths.iter().any(|&n| n <= *l && l - n <= 1);
         assert!(fits && lengths.iter().any(|&n| n > *l), "no input just inside and just past {l} ids: {lengths:?}");

@@ -78,6 +78,9 @@ impl Encoder {
     /// shortest fixed length that holds them.
     pub(crate) fn run(&self, ids: &[i64], scales: [f32; 3], speaker: Option<i64>, noise: &[f32]) -> Result<Outputs, VoiceError> {
         let n = ids.len();
+        if n == 0 {
+            return Err(crate::Error::Empty.into());
+        }
         if noise.len() != 2 * n {
             return Err(crate::Error::BadShape("noise").into());
         }
@@ -88,7 +91,7 @@ impl Encoder {
         let mut padded_ids = ids.to_vec();
         padded_ids.resize(len, 0);
         let mut padded_noise = vec![0f32; 2 * len];
-        for (row, values) in noise.chunks(n.max(1)).enumerate() {
+        for (row, values) in noise.chunks(n).enumerate() {
             padded_noise[row * len..row * len + values.len()].copy_from_slice(values);
         }
         let mut inputs: TVec<TValue> = tvec![tensor_of(padded_ids, &[1, len])?, tensor1(&[n as i64]).into(), tensor1(&scales).into()];
