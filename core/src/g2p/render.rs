@@ -89,6 +89,24 @@ fn vowel_groups(word: &[u8], silent_e: bool) -> Vec<(usize, usize)> {
 /// Stress 3 marks a vowel whose secondary stress was dropped: no mark, but full quality.
 const DEMOTED: u8 = 3;
 
+/// Spellings of the FORCE words that CMUdict writes like NORTH ones and espeak does not: an `or`
+/// before `i` and a vowel (glorious, victorian, memorial, auditorium, stories, orient) or before
+/// `ce`/`ci` (force, divorced, enforcing, porcelain).
+fn force_spelling(word: &[u8]) -> bool {
+    let vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u');
+    word.windows(4).any(|w| &w[..2] == b"or" && ((w[2] == b'i' && vowel(w[3])) || (w[2] == b'c' && matches!(w[3], b'e' | b'i'))))
+}
+
+/// What follows the a of a word CMUdict says with ɛɹ where espeak says æɹ: `rr`, or `r`, then a or
+/// o, then a consonant.
+fn marry_spelling(after: &[u8]) -> bool {
+    match after {
+        [b'r', b'r', ..] => true,
+        [b'r', b'a' | b'o', c, ..] => !matches!(c, b'a' | b'e' | b'i' | b'o' | b'u' | b'y'),
+        _ => false,
+    }
+}
+
 /// Appends the IPA of one word. `spelling` is the lowercase word the phones belong to (may be
 /// empty when unknown).
 pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
@@ -118,6 +136,21 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
     }
     let n = ph.len();
     let vowels: Vec<usize> = (0..n).filter(|&i| is_vowel(ph[i].sym)).collect();
+    // -ation takes the primary stress where CMUdict gives the word two (duration → dʊɹɹˈeɪʃən).
+    let ation = if word.ends_with(b"ations") {
+        n.checked_sub(5)
+    } else if word.ends_with(b"ation") {
+        n.checked_sub(4)
+    } else {
+        None
+    };
+    if let Some(ation) = ation.filter(|&i| ph[i] == Phone { sym: EY, stress: 1 } && ph[i + 1].sym == SH) {
+        for &i in vowels.iter().filter(|&&i| i < ation) {
+            if ph[i].stress == 1 {
+                ph[i].stress = 2;
+            }
+        }
+    }
 
     // Stress. One primary (the first; a later one becomes secondary); a secondary next to a
     // stressed syllable, or on a final -y, loses its mark but keeps its vowel quality.
@@ -161,10 +194,21 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
             None
         }
     };
+    // The letters after a vowel's own: "rrow" for the a of narrow.
+    let after_letters = |k: usize| -> &[u8] {
+        match groups.get(k) {
+            Some(&(_, e)) if aligned => &word[e..],
+            _ => &[],
+        }
+    };
     let starts = |p: &[u8]| word.starts_with(p);
     let ends = |p: &[u8]| word.ends_with(p);
     let hoarse = ["oar", "oor", "our", "port", "cord"].iter().any(|p| spelling.contains(p))
-        || ["ore", "ores", "ored", "oring"].iter().any(|p| spelling.ends_with(p));
+        || ["ore", "ores", "ored", "oring", "ory", "orum", "orums"].iter().any(|p| spelling.ends_with(p))
+        || force_spelling(word);
+    // An unstressed last vowel before a final consonant keeps its length in espeak (phoneme,
+    // morphine, Whitfield, yankees → iː); an inflected y does not (valleys, carried → i).
+    let y_inflected = ["ies", "ied", "ys", "yd", "yed"].iter().any(|p| spelling.ends_with(p));
 
     let next_is_vowel = |i: usize| i + 1 < n && is_vowel(ph[i + 1].sym);
     let mut k = 0usize; // vowel ordinal
@@ -232,6 +276,9 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
                 AO => "ɔː",
                 AW => "aʊ",
                 AY => "aɪ",
+                // CMUdict merges marry into merry; espeak keeps æ before rr, and before r + a/o +
+                // a consonant (narrow, character, parody).
+                EH if stressed && next == Some(R) && letters == Some(b"a") && marry_spelling(after_letters(k)) => "æ",
                 EH => "ɛ",
                 ER => {
                     out.push_str(if reduced { "ɚ" } else { "ɜː" });
@@ -254,6 +301,7 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
                 IY if next_is_vowel(i) && !(ends(b"ying") && i + 3 == n) => "ɪ",
                 // The y of a compound's first part: everyone, anything → ɪ.
                 IY if vowels.get(k + 1).is_some_and(|&j| ph[j].stress != 0) && !last_vowel => "ɪ",
+                IY if last_vowel && i + 1 < n && !y_inflected => "iː",
                 IY => "i",
                 OW => "oʊ",
                 OY => "ɔɪ",

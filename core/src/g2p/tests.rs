@@ -36,6 +36,15 @@ fn lexicon_words_and_espeak_conventions() {
     // Heteronyms read one way whatever the context, as espeak does.
     assert_eq!(english_ipa("they lead"), "ðeɪ lˈiːd");
     assert_eq!(english_ipa("the wound"), "ðə wˈuːnd");
+    // Spellings that tell vowels CMUdict merges, as espeak keeps them apart: FORCE words
+    // (force, story, memorial) against NORTH ones (form), marry against merry.
+    assert_eq!(english_ipa("force the form"), "fˈoːɹs ðə fˈɔːɹm");
+    assert_eq!(english_ipa("a memorial story"), "ɐ məmˈoːɹɪəl stˈoːɹi");
+    assert_eq!(english_ipa("narrow character, parent"), "nˈæɹoʊ kˈæɹɪktɚ, pˈɛɹənt");
+    // An unstressed last vowel before a final consonant stays long; an inflected y does not.
+    assert_eq!(english_ipa("phoneme, morphine, valleys, carried"), "fˈoʊniːm, mˈɔːɹfiːn, vˈæliz, kˈæɹid");
+    // -ation takes the primary stress where CMUdict gives the word two.
+    assert_eq!(english_ipa("duration"), "dʊɹɹˈeɪʃən");
     // Punctuation kept, sentences joined by a space.
     assert_eq!(english_ipa("Yes! No? Maybe; fine: done."), "jˈɛs! nˈoʊ? mˈeɪbiː; fˈaɪn: dˈʌn.");
 }
