@@ -4,7 +4,10 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 wasm_target := "wasm32-unknown-unknown"
 # simd128 for tract's wasm kernels; the host module never draws random numbers (noise comes from
-# the core's own seeded RNG), so getrandom needs no JS backend there.
+# the core's own seeded RNG), so getrandom needs no JS backend there. `+relaxed-simd` (fused
+# multiply-add in tract's matrix kernels; wasmtime allows it) was tried: 4% less CPU for the same
+# 49 s of audio over five interleaved pairs (85 dB apart), but within noise in `parla bench`'s RTF and
+# time to first audio, so the module keeps plain simd128.
 wasm_rustflags := "-C target-feature=+simd128 --cfg getrandom_backend=\"unsupported\""
 # The browser module (wasm/web): simd128; tract draws its random numbers through JS there.
 web_rustflags := "-C target-feature=+simd128"
