@@ -207,8 +207,8 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
         || ["ore", "ores", "ored", "oring", "ory", "orum", "orums"].iter().any(|p| spelling.ends_with(p))
         || force_spelling(word);
     // An unstressed last vowel before a final consonant keeps its length in espeak (phoneme,
-    // morphine, Whitfield, yankees → iː); an inflected y does not (valleys, carried → i).
-    let y_inflected = ["ies", "ied", "ys", "yd", "yed"].iter().any(|p| spelling.ends_with(p));
+    // morphine, Whitfield, yankees → iː); an inflected y does not (valleys, carried, city's → i).
+    let y_inflected = ["ies", "ied", "ys", "yd", "yed", "y's", "ie's", "y'd"].iter().any(|p| spelling.ends_with(p));
 
     let next_is_vowel = |i: usize| i + 1 < n && is_vowel(ph[i + 1].sym);
     let mut k = 0usize; // vowel ordinal

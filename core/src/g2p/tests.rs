@@ -43,6 +43,7 @@ fn lexicon_words_and_espeak_conventions() {
     assert_eq!(english_ipa("narrow character, parent"), "nˈæɹoʊ kˈæɹɪktɚ, pˈɛɹənt");
     // An unstressed last vowel before a final consonant stays long; an inflected y does not.
     assert_eq!(english_ipa("phoneme, morphine, valleys, carried"), "fˈoʊniːm, mˈɔːɹfiːn, vˈæliz, kˈæɹid");
+    assert_eq!(english_ipa("the city's mayor"), "ðə sˈɪɾiz mˈeɪɚ");
     // -ation takes the primary stress where CMUdict gives the word two.
     assert_eq!(english_ipa("duration"), "dʊɹɹˈeɪʃən");
     // Punctuation kept, sentences joined by a space.
