@@ -89,12 +89,15 @@ fn vowel_groups(word: &[u8], silent_e: bool) -> Vec<(usize, usize)> {
 /// Stress 3 marks a vowel whose secondary stress was dropped: no mark, but full quality.
 const DEMOTED: u8 = 3;
 
-/// Spellings of the FORCE words that CMUdict writes like NORTH ones and espeak does not: an `or`
-/// before `i` and a vowel (glorious, victorian, memorial, auditorium, stories, orient) or before
-/// `ce`/`ci` (force, divorced, enforcing, porcelain).
+/// Spellings of the FORCE words, which CMUdict writes like NORTH ones and espeak says with oːɹ:
+/// oar, oor, our, port, cord anywhere (board, floor, court, report, record); -ore, -ory, -orum
+/// (more, story, forum); an `or` before `i` and a vowel (glorious, memorial, stories, orient) or
+/// before `ce`/`ci` (force, divorced, enforcing, porcelain).
 fn force_spelling(word: &[u8]) -> bool {
     let vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u');
-    word.windows(4).any(|w| &w[..2] == b"or" && ((w[2] == b'i' && vowel(w[3])) || (w[2] == b'c' && matches!(w[3], b'e' | b'i'))))
+    [&b"oar"[..], b"oor", b"our", b"port", b"cord"].iter().any(|p| word.windows(p.len()).any(|w| w == *p))
+        || [&b"ore"[..], b"ores", b"ored", b"oring", b"ory", b"orum", b"orums"].iter().any(|p| word.ends_with(p))
+        || word.windows(4).any(|w| &w[..2] == b"or" && ((w[2] == b'i' && vowel(w[3])) || (w[2] == b'c' && matches!(w[3], b'e' | b'i'))))
 }
 
 /// What follows the a of a word CMUdict says with ɛɹ where espeak says æɹ: `rr`, or `r`, then a or
@@ -203,9 +206,7 @@ pub fn render(phones: &[Phone], spelling: &str, out: &mut String) {
     };
     let starts = |p: &[u8]| word.starts_with(p);
     let ends = |p: &[u8]| word.ends_with(p);
-    let hoarse = ["oar", "oor", "our", "port", "cord"].iter().any(|p| spelling.contains(p))
-        || ["ore", "ores", "ored", "oring", "ory", "orum", "orums"].iter().any(|p| spelling.ends_with(p))
-        || force_spelling(word);
+    let hoarse = force_spelling(word);
     // An unstressed last vowel before a final consonant keeps its length in espeak (phoneme,
     // morphine, Whitfield, yankees → iː); an inflected y does not (valleys, carried, city's → i).
     let y_inflected = ["ies", "ied", "ys", "yd", "yed", "y's", "ie's", "y'd"].iter().any(|p| spelling.ends_with(p));
