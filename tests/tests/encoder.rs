@@ -1,6 +1,7 @@
 //! The fixed-length encoder plans (ids padded up to 16, 32, 64 or 128) give what the plan for any
 //! length gives: the same durations, and priors equal up to rounding, on either side of every
-//! fixed length and past the longest.
+//! fixed length and past the longest. The duration predictor's splines run as one op each and
+//! give what the exported subgraphs they replace give, bit for bit.
 
 use parla_core::chunk::Chunking;
 use parla_core::infer::encoder::FIXED_LENGTHS;
@@ -48,4 +49,30 @@ fn padded_fixed_lengths_encode_as_the_plan_for_any_length() {
         let fits = lengths.iter().any(|&n| n <= *l && l - n <= 1);
         assert!(fits && lengths.iter().any(|&n| n > *l), "no input just inside and just past {l} ids: {lengths:?}");
     }
+}
+
+#[test]
+fn fused_splines_encode_as_the_exported_graph() {
+    let (onnx, json) = default_voice_bytes();
+    let options = |fuse_splines| LoadOptions { fuse_splines, ..LoadOptions::new(Chunking::default()) };
+    let fused = Voice::load(&onnx, &json, &options(true)).unwrap();
+    let exported = Voice::load(&onnx, &json, &options(false)).unwrap();
+    assert!(format!("{fused:?}").contains("fused_splines: 3"), "{fused:?}");
+    assert!(format!("{exported:?}").contains("fused_splines: 0"), "{exported:?}");
+
+    let mut request = Request::defaults(fused.config());
+    let chars: Vec<char> = IPA.chars().collect();
+    let mut frames = 0;
+    for (end, seed) in (1..=chars.len()).step_by(5).zip(0u64..) {
+        let ipa: String = chars[..end].iter().collect();
+        let ids = PhonemeIds::from_ipa(fused.config(), &ipa).unwrap();
+        // Noise on (two strengths) and off: the splines see values across their range.
+        request.scales.noise_w = [0.8, 1.6, 0.0][seed as usize % 3];
+        let a = fused.encode(&ids, &request, &mut Rng::new(seed)).unwrap();
+        let b = exported.encode(&ids, &request, &mut Rng::new(seed)).unwrap();
+        assert_eq!(a.durations, b.durations, "durations for {} ids, noise_w {}", ids.ids.len(), request.scales.noise_w);
+        assert_eq!((a.m_p, a.logs_p), (b.m_p, b.logs_p));
+        frames += a.durations.iter().sum::<u32>();
+    }
+    assert!(frames > 1000, "only {frames} frames: the inputs are too short to test anything");
 }

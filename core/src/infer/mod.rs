@@ -8,6 +8,7 @@
 
 pub mod encoder;
 pub mod pulse;
+pub mod spline;
 pub mod surgery;
 mod synth;
 mod voice;

@@ -52,6 +52,8 @@ pub struct Halves {
     pub decoder: ModelProto,
     /// Whether the voice takes a speaker id (`sid`), in both halves' inputs.
     pub multi_speaker: bool,
+    /// How many of the duration predictor's splines became one op ([`super::spline`]).
+    pub fused_splines: usize,
 }
 
 /// Names of the encoder's inputs, in order (`sid` only for multi-speaker voices).
@@ -119,8 +121,14 @@ impl Index {
     }
 }
 
-/// Splits and rewrites a Piper model. Consumes the proto so the weights move, not copy.
-pub fn split(mut model: ModelProto) -> Result<Halves> {
+/// Splits and rewrites a Piper model, its splines fused. Consumes the proto so the weights
+/// move, not copy.
+pub fn split(model: ModelProto) -> Result<Halves> {
+    split_with(model, true)
+}
+
+/// [`split`], with the duration predictor's splines fused into one op each or left as exported.
+pub fn split_with(mut model: ModelProto, fuse: bool) -> Result<Halves> {
     let opset = model
         .opset_import
         .iter()
@@ -142,6 +150,7 @@ pub fn split(mut model: ModelProto) -> Result<Halves> {
 
     let anchors = Anchors::find(&graph)?;
     rewrite_attention(&mut graph)?;
+    let fused_splines = if fuse { fuse_splines(&mut graph) } else { 0 };
     // The duration predictor's noise becomes an input; the prior's noise is replaced by ours.
     for n in &mut graph.node {
         for t in &mut n.input {
@@ -181,7 +190,7 @@ pub fn split(mut model: ModelProto) -> Result<Halves> {
         graph: Some(g),
         ..Default::default()
     };
-    Ok(Halves { encoder: half(encoder), decoder: half(decoder), multi_speaker })
+    Ok(Halves { encoder: half(encoder), decoder: half(decoder), multi_speaker, fused_splines })
 }
 
 /// Sends each item to the encoder, the decoder, both (cloned) or neither, moving rather than
@@ -434,6 +443,65 @@ fn rewrite_layer(g: &mut GraphProto, n: usize, prefix: &str, band: &str) -> Resu
     Ok(())
 }
 
+/// Replaces the spline at the end of each of the duration predictor's coupling flows by one
+/// node of [`super::spline::OP_TYPE`], where the flow has the shape Piper's exports give it: a
+/// two-way `Split` of the flow's input `(x0, x1)`, parameters from the flow's `proj` convolution
+/// times the mask, the spline's bounds tested on `x1`, and `Concat(x0, spline(x1))`. A flow of
+/// another shape keeps its subgraph, which tract runs as before. Returns how many were fused.
+/// The replaced nodes are left unreferenced, and the split leaves them out.
+fn fuse_splines(g: &mut GraphProto) -> usize {
+    let idx = Index::new(g);
+    let consumers = |t: &str| idx.consumers.get(t).into_iter().flatten().map(|&i| &g.node[i]);
+    let mut fused = Vec::new();
+    for split in g.node.iter().filter(|n| n.op_type == "Split" && n.output.len() == 2 && n.name.starts_with("/dp/flows.")) {
+        let flow = &split.name[..split.name.rfind('/').map_or(0, |i| i + 1)];
+        let (x0, x1) = (&split.output[0], &split.output[1]);
+        let Some(proj) = g.node.iter().find(|n| n.op_type == "Conv" && n.name == format!("{flow}proj/Conv")) else { continue };
+        let Ok(params) = idx.only_consumer(g, &proj.output[0]) else { continue };
+        let Some(weight) = proj.input.get(1).and_then(|w| g.initializer.iter().find(|t| &t.name == w)) else { continue };
+        let Some(concat) = consumers(x0).find(|n| n.op_type == "Concat" && n.input.len() == 2 && n.input[0] == *x0) else {
+            continue;
+        };
+        let bound =
+            consumers(x1).find(|n| n.op_type == "LessOrEqual" && n.input[0] == *x1).and_then(|n| constant_f32(g, &idx, &n.input[1]));
+        let (Some(bound), &[p, filter, 1]) = (bound, weight.dims.as_slice()) else { continue };
+        if params.op_type != "Mul" || p % 3 != 2 || filter < 1 || !(bound > 0.0) {
+            continue;
+        }
+        let name = format!("/parla/spline{}", fused.len());
+        let attrs = [attr_int("bins", (p + 1) / 3), attr_int("filter_channels", filter), attr_f32("tail_bound", bound)];
+        let op = node(super::spline::OP_TYPE, &name, &[&params.output[0], x1], &attrs);
+        fused.push((concat.name.clone(), op));
+    }
+    let count = fused.len();
+    for (concat, op) in fused {
+        if let Some(at) = g.node.iter().position(|n| n.name == concat) {
+            g.node[at].input[1] = op.output[0].clone();
+            g.node.insert(at, op);
+        }
+    }
+    count
+}
+
+/// The value of `tensor` if it is one f32, from the initializers or a `Constant` node.
+fn constant_f32(g: &GraphProto, idx: &Index, tensor: &str) -> Option<f32> {
+    let t = match g.initializer.iter().find(|t| t.name == tensor) {
+        Some(t) => t,
+        None => {
+            let n = idx.producer(g, tensor).filter(|n| n.op_type == "Constant")?;
+            n.attribute.iter().find(|a| a.name == "value")?.t.as_ref()?
+        }
+    };
+    if t.data_type != DataType::Float as i32 || t.dims.iter().product::<i64>() != 1 {
+        return None;
+    }
+    match (t.float_data.first(), t.raw_data.get(..4)) {
+        (Some(&v), _) => Some(v),
+        (None, Some(b)) => Some(f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        _ => None,
+    }
+}
+
 fn is_skew_op(op: &str) -> bool {
     matches!(op, "Pad" | "Reshape" | "Slice" | "Unsqueeze" | "Transpose" | "Squeeze")
 }
@@ -496,6 +564,10 @@ fn node(op: &str, name: &str, inputs: &[&str], attrs: &[AttributeProto]) -> Node
 
 fn attr_int(name: &str, i: i64) -> AttributeProto {
     AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i, ..Default::default() }
+}
+
+fn attr_f32(name: &str, f: f32) -> AttributeProto {
+    AttributeProto { name: name.into(), r#type: AttributeType::Float as i32, f, ..Default::default() }
 }
 
 fn attr_ints(name: &str, ints: &[i64]) -> AttributeProto {
