@@ -346,6 +346,29 @@ class Parla extends EventTarget {
   }
 }
 
+// The core is compiled once per page and posted to every worker: a createParla after the first
+// skips the compile, and the code the browser's optimising tier made while one instance ran
+// serves the next (V8 shares a compiled module between the workers it is posted to).
+let coreModule = null;
+function compileCore(url) {
+  if (!coreModule) {
+    coreModule = (async () => {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`the speech engine could not be fetched: HTTP ${response.status}`);
+      try {
+        return await WebAssembly.compileStreaming(response.clone());
+      } catch {
+        // Served without the application/wasm type: compile from the bytes.
+        return WebAssembly.compile(await response.arrayBuffer());
+      }
+    })();
+    coreModule.catch(() => {
+      coreModule = null;
+    });
+  }
+  return coreModule;
+}
+
 function makeWorker() {
   return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'parla' });
 }
@@ -412,7 +435,7 @@ export async function createParla(options = {}) {
     return tts;
   }
 
-  // The worker compiles the wasm while the voice downloads.
+  // The wasm compiles while the voice downloads.
   const worker = makeWorker();
   tts.worker = worker;
   const failed = new Promise((_, reject) => {
@@ -420,7 +443,7 @@ export async function createParla(options = {}) {
   });
   failed.catch(() => {});
   const wasmUrl = new URL('../pkg/parla_web_bg.wasm', import.meta.url).href;
-  const ready = workerCall(worker, { type: 'init', wasm: wasmUrl, req: 0 });
+  const ready = compileCore(wasmUrl).then((module) => workerCall(worker, { type: 'init', wasm: module, req: 0 }));
   try {
     const tDownload = performance.now();
     const files = await Promise.race([loadVoiceFiles(o.voice || DEFAULT_VOICE, { cache: o.cache, sha256: o.sha256, onProgress: o.onProgress }), failed]);
