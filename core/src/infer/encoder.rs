@@ -13,8 +13,9 @@
 //! `m_p` and `logs_p`, durations equal (measured for 13, 24, 64 and 109 ids). Each fixed plan
 //! starts from the decluttered model the plan for any length is built from; the four of
 //! [`FIXED_LENGTHS`] added 0.6–0.7 s (743 → 1362–1486 ms) and 122 MiB to loading the default
-//! voice natively. That pays off only for a voice that stays loaded, hence
-//! [`LoadOptions::serving`].
+//! voice natively, and 0.4–0.55 s (585–740 → 1109–1178 ms) once the duration predictor's
+//! splines were fused ([`super::spline`]). That pays off only for a voice that stays loaded,
+//! hence [`LoadOptions::serving`].
 //!
 //! In wasm the gain is small: tract has one matrix kernel there (8×8) whatever the width, so
 //! only the fusions remain. Measured in wasmtime, interleaved: 16–17 against 18–20 ms for 13

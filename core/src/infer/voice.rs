@@ -28,8 +28,8 @@ pub struct LoadOptions {
     pub chunking: Chunking,
     /// Also build fixed-length plans for `chunking`'s windows when the decoder can stream. A
     /// streaming voice never needs them (windows are then decoded by the general plan, more
-    /// slowly); leaving them out cuts native loading of the default voice from about 1.6 s to
-    /// 1.2–1.4 s. A voice whose decoder cannot stream always gets them.
+    /// slowly); leaving them out cut native loading of the default voice from about 1.6 s to
+    /// 1.2–1.4 s, before the splines were fused. A voice whose decoder cannot stream always gets them.
     pub window_plans: bool,
     /// Leave the general decoder plan (any length: utterances that fit in one chunk, whole
     /// decoding, windows of odd lengths) to its first use, or to [`Voice::prepare_general`], when
@@ -57,7 +57,7 @@ impl LoadOptions {
 
     /// Options for a voice that stays loaded to speak many utterances (a server, an app): those
     /// of [`LoadOptions::new`] plus, in native builds, the fixed-length encoder plans of
-    /// [`FIXED_LENGTHS`]. Natively they add about 0.6 s and 120 MB to loading and take 4 to 25
+    /// [`FIXED_LENGTHS`]. Natively they add about 0.5 s and 120 MB to loading and take 4 to 25
     /// ms off encoding every input of up to 128 ids; in wasm they would gain too little (see
     /// [`super::encoder`]).
     pub fn serving(chunking: Chunking) -> LoadOptions {
