@@ -20,8 +20,8 @@ use crate::phonemes::PhonemeIds;
 use crate::regulate;
 use crate::rng::Rng;
 
-/// How to prepare a voice.
-#[derive(Debug, Clone, Default)]
+/// How to prepare a voice. The default is [`LoadOptions::new`] with the default chunking.
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// The chunking synthesis will use: the streaming decoder's pulse is sized for its first
     /// chunk, and window plans (when built) for its window lengths.
@@ -46,6 +46,12 @@ pub struct LoadOptions {
     /// bit-identical (checked on 20 100 phonemes) and natively the default voice loads in
     /// 470–600 ms instead of 750. Off only to check that claim.
     pub fuse_splines: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> LoadOptions {
+        LoadOptions::new(Chunking::default())
+    }
 }
 
 impl LoadOptions {
