@@ -73,8 +73,8 @@ impl RqSplineInverse {
         let tail = ((1.0 - MIN_DERIVATIVE).exp() - 1.0).ln();
         derivatives[0] = tail;
         derivatives[bins] = tail;
-        for j in 1..bins {
-            derivatives[j] = p(2 * bins + j - 1);
+        for (j, d) in derivatives.iter_mut().enumerate().take(bins).skip(1) {
+            *d = p(2 * bins + j - 1);
         }
         for d in derivatives.iter_mut() {
             *d = MIN_DERIVATIVE + softplus(*d);
@@ -229,7 +229,7 @@ pub(crate) fn onnx_op(
     let bound = node.attribute.iter().find(|a| a.name == "tail_bound").map(|a| a.f).context("no tail_bound")?;
     let bins = int("bins")?;
     let filter_channels = int("filter_channels")?;
-    if bins < 2 || filter_channels == 0 || !(bound > 0.0) {
+    if bins < 2 || filter_channels == 0 || !bound.is_finite() || bound <= 0.0 {
         bail!("{OP_TYPE}: {bins} bins, {filter_channels} filter channels, tail bound {bound}");
     }
     let op = OnnxSpline { bins, tail_bound_bits: bound.to_bits(), filter_channels };

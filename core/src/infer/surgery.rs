@@ -459,28 +459,29 @@ fn fuse_splines(g: &mut GraphProto) -> usize {
         let Some(proj) = g.node.iter().find(|n| n.op_type == "Conv" && n.name == format!("{flow}proj/Conv")) else { continue };
         let Ok(params) = idx.only_consumer(g, &proj.output[0]) else { continue };
         let Some(weight) = proj.input.get(1).and_then(|w| g.initializer.iter().find(|t| &t.name == w)) else { continue };
-        let Some(concat) = consumers(x0).find(|n| n.op_type == "Concat" && n.input.len() == 2 && n.input[0] == *x0) else {
-            continue;
-        };
+        let is_concat = |&i: &usize| g.node[i].op_type == "Concat" && g.node[i].input.len() == 2 && g.node[i].input[0] == *x0;
+        let Some(concat) = idx.consumers.get(x0).into_iter().flatten().copied().find(is_concat) else { continue };
         let bound =
-            consumers(x1).find(|n| n.op_type == "LessOrEqual" && n.input[0] == *x1).and_then(|n| constant_f32(g, &idx, &n.input[1]));
+            consumers(x1).find(|n| n.op_type == "LessOrEqual" && n.input[0] == *x1).and_then(|n| constant_f32(g, &idx, n.input.get(1)?));
         let (Some(bound), &[p, filter, 1]) = (bound, weight.dims.as_slice()) else { continue };
-        if params.op_type != "Mul" || p % 3 != 2 || filter < 1 || !(bound > 0.0) {
+        // The op wants at least two bins (five parameters).
+        if params.op_type != "Mul" || p % 3 != 2 || p < 5 || filter < 1 || !bound.is_finite() || bound <= 0.0 {
             continue;
         }
         let name = format!("/parla/spline{}", fused.len());
         let attrs = [attr_int("bins", (p + 1) / 3), attr_int("filter_channels", filter), attr_f32("tail_bound", bound)];
         let op = node(super::spline::OP_TYPE, &name, &[&params.output[0], x1], &attrs);
-        fused.push((concat.name.clone(), op));
+        fused.push((concat, op));
     }
-    let count = fused.len();
-    for (concat, op) in fused {
-        if let Some(at) = g.node.iter().position(|n| n.name == concat) {
-            g.node[at].input[1] = op.output[0].clone();
-            g.node.insert(at, op);
-        }
+    // Each op goes just before its Concat; from the last, so earlier indices stay valid.
+    fused.sort_by_key(|(at, _)| core::cmp::Reverse(*at));
+    fused.dedup_by_key(|(at, _)| *at);
+    let fused_count = fused.len();
+    for (at, op) in fused {
+        g.node[at].input[1] = op.output[0].clone();
+        g.node.insert(at, op);
     }
-    count
+    fused_count
 }
 
 /// The value of `tensor` if it is one f32, from the initializers or a `Constant` node.
@@ -595,5 +596,71 @@ fn int64(name: &str, dims: &[i64], values: &[i64]) -> TensorProto {
         data_type: DataType::Int64 as i32,
         int64_data: values.to_vec(),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One duration-predictor flow as Piper exports it, reduced to what `fuse_splines` reads:
+    /// `Split(x) → (x0, x1)`, `proj(h) · mask`, a bound test on `x1`, a stand-in for the spline,
+    /// and `Concat(x0, spline)`. `bound`: the tail bound the test compares with, if any.
+    fn flow(bound: Option<f32>, proj_channels: i64) -> GraphProto {
+        let p = "/dp/flows.3/";
+        let t = |s: &str| format!("{p}{s}");
+        let weight = TensorProto {
+            name: t("proj.weight"),
+            dims: vec![proj_channels, 192, 1],
+            data_type: DataType::Float as i32,
+            ..Default::default()
+        };
+        let mut initializer = vec![weight];
+        let mut nodes = vec![
+            NodeProto {
+                name: t("Split"),
+                op_type: "Split".into(),
+                input: vec!["x".into()],
+                output: vec![t("Split_output_0"), t("Split_output_1")],
+                ..Default::default()
+            },
+            node("Conv", &t("proj/Conv"), &["h", &t("proj.weight")], &[]),
+            node("Mul", &t("Mul"), &[&t("proj/Conv"), "mask"], &[]),
+            node("Neg", &t("spline"), &[&t("Split_output_1"), &t("Mul")], &[]),
+            node("Concat", &t("Concat"), &[&t("Split_output_0"), &t("spline")], &[attr_int("axis", 1)]),
+        ];
+        if let Some(b) = bound {
+            initializer.push(TensorProto {
+                name: t("bound"),
+                data_type: DataType::Float as i32,
+                float_data: vec![b],
+                ..Default::default()
+            });
+            nodes.insert(3, node("LessOrEqual", &t("LessOrEqual"), &[&t("Split_output_1"), &t("bound")], &[]));
+        }
+        GraphProto { node: nodes, initializer, ..Default::default() }
+    }
+
+    #[test]
+    fn a_flow_of_piper_shape_gets_one_spline_op() {
+        let mut g = flow(Some(5.0), 29);
+        assert_eq!(fuse_splines(&mut g), 1);
+        let op = g.node.iter().find(|n| n.op_type == super::super::spline::OP_TYPE).expect("the op");
+        assert_eq!(op.input, ["/dp/flows.3/Mul", "/dp/flows.3/Split_output_1"]);
+        let attr = |name: &str| op.attribute.iter().find(|a| a.name == name).cloned().unwrap();
+        assert_eq!((attr("bins").i, attr("filter_channels").i, attr("tail_bound").f), (10, 192, 5.0));
+        let concat = g.node.iter().position(|n| n.op_type == "Concat").unwrap();
+        assert_eq!(g.node[concat].input[1], op.output[0], "the Concat reads the op");
+        assert_eq!(g.node[concat - 1].op_type, super::super::spline::OP_TYPE, "the op comes just before its reader");
+    }
+
+    #[test]
+    fn a_flow_of_another_shape_keeps_its_subgraph() {
+        for mut g in [flow(None, 29), flow(Some(5.0), 28), flow(Some(5.0), 2), flow(Some(f32::NAN), 29), flow(Some(-1.0), 29)] {
+            let before = g.clone();
+            assert_eq!(fuse_splines(&mut g), 0);
+            // (Compared as text: a NaN bound is not equal to itself.)
+            assert_eq!(format!("{g:?}"), format!("{before:?}"));
+        }
     }
 }
