@@ -194,24 +194,34 @@ pub struct WasmBackend {
     recovered: AtomicUsize,
 }
 
+/// Loads `count` guest instances of a voice, on as many threads as there are cores: each
+/// instance prepares its own copy of the voice, which is most of a server's start-up.
+fn load_instances(rt: &WasmRuntime, onnx: &[u8], json: &[u8], chunking: Chunking, count: usize) -> Vec<Result<WasmEngine, HostError>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, count.max(1));
+    std::thread::scope(|s| {
+        let load = move |share: usize| (0..share).map(|_| WasmEngine::load_in(rt, onnx, json, chunking)).collect::<Vec<_>>();
+        let shares: Vec<_> = (0..threads).map(|t| (count + threads - 1 - t) / threads).collect();
+        let handles: Vec<_> = shares.into_iter().map(|share| s.spawn(move || load(share))).collect();
+        let panicked = || vec![Err(HostError::Wasm("a thread loading a guest instance panicked".into()))];
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| panicked())).collect()
+    })
+}
+
 impl WasmBackend {
     /// Loads `instances` guest instances (at least one; `parla serve` makes two per worker).
     pub fn load(onnx: &[u8], json: &[u8], chunking: Chunking, instances: usize) -> Result<WasmBackend, HostError> {
         let config = VoiceConfig::from_json(json)?;
         let runtime = WasmRuntime::open()?;
-        let first = WasmEngine::load_in(&runtime, onnx, json, chunking)?;
+        let engines = load_instances(&runtime, onnx, json, chunking, instances.max(1)).into_iter().collect::<Result<Vec<_>, _>>()?;
         let (sample_rate, hop, streams) = {
             use crate::engine::Engine;
-            (first.sample_rate(), first.hop(), first.streams())
+            (engines[0].sample_rate(), engines[0].hop(), engines[0].streams())
         };
         let slot = |engine| {
             let (generation, open, dropped) = (AtomicU64::new(0), AtomicUsize::new(0), Mutex::new(Vec::new()));
             Arc::new(Slot { engine: Mutex::new(Some(engine)), generation, open, dropped })
         };
-        let mut slots = vec![slot(first)];
-        for _ in 1..instances {
-            slots.push(slot(WasmEngine::load_in(&runtime, onnx, json, chunking)?));
-        }
+        let slots = engines.into_iter().map(slot).collect();
         Ok(WasmBackend {
             runtime,
             slots,
