@@ -6,9 +6,10 @@
 //! synthesis the flows run in reverse, so the spline is inverted: a quadratic solved per
 //! phoneme. The ONNX export spells this out with boolean masks, `NonZero`, gathers and scatters:
 //! about 330 nodes per flow, a thousand for the three flows, most of them shape arithmetic over
-//! the symbolic phoneme count. That is two thirds of the voice's graph, and tract's declutter
-//! spent most of a voice's loading time on it (natively 320 of 750 ms), for arithmetic on a few
-//! numbers per phoneme.
+//! the symbolic phoneme count. That is about half of the encoder's graph. Natively, tract's
+//! declutter of the encoder took 320 of the 750 ms the default voice took to load, nearly all of
+//! it on these subgraphs (the text encoder's outputs alone declutter in 65–70 ms), for arithmetic
+//! on a few numbers per phoneme.
 //!
 //! [`super::surgery`] replaces each flow's spline subgraph by one node of type [`OP_TYPE`]; the
 //! ONNX loader of [`super::Voice`] builds it as [`RqSplineInverse`]. Its inputs are the flow's
