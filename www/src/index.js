@@ -444,6 +444,7 @@ export async function createParla(options = {}) {
   failed.catch(() => {});
   const wasmUrl = new URL('../pkg/parla_web_bg.wasm', import.meta.url).href;
   const ready = compileCore(wasmUrl).then((module) => workerCall(worker, { type: 'init', wasm: module, req: 0 }));
+  ready.catch(() => {}); // awaited below, after the voice: no "unhandled rejection" meanwhile
   try {
     const tDownload = performance.now();
     const files = await Promise.race([loadVoiceFiles(o.voice || DEFAULT_VOICE, { cache: o.cache, sha256: o.sha256, onProgress: o.onProgress }), failed]);
