@@ -170,7 +170,7 @@ impl EvalOp for RqSplineInverse {
             [1, params, len] => (params, len),
             _ => bail!("spline parameters are not [1, P, L]"),
         };
-        if params != 3 * self.bins - 1 || y.shape() != [1, 1, len] {
+        if Some(params) != self.bins.checked_mul(3).map(|n| n - 1) || y.shape() != [1, 1, len] {
             bail!("spline shapes: parameters {:?}, input {:?}, {} bins", h.shape(), y.shape(), self.bins);
         }
         let mut scratch = Scratch::default();
@@ -217,12 +217,21 @@ impl Expansion for OnnxSpline {
     }
 }
 
+/// Most bins a spline may have (Piper's have 10): a file that asks for more is refused at load
+/// rather than trusted with per-position buffers of that size.
+const MAX_BINS: usize = 1024;
+
 /// Builds the op from its ONNX node (attributes `bins`, `tail_bound`, `filter_channels`);
 /// registered with the loader under [`OP_TYPE`].
 pub(crate) fn onnx_op(
     _ctx: &tract_onnx::model::ParsingContext,
     node: &NodeProto,
 ) -> TractResult<(Box<dyn InferenceOp>, Vec<std::string::String>)> {
+    Ok((expand(from_attributes(node)?), Vec::new()))
+}
+
+/// The op's attributes, checked: a voice file may carry this op type with any attributes.
+fn from_attributes(node: &NodeProto) -> TractResult<OnnxSpline> {
     let int = |name: &str| -> TractResult<usize> {
         let a = node.attribute.iter().find(|a| a.name == name).with_context(|| format!("{OP_TYPE} without `{name}`"))?;
         usize::try_from(a.i).map_err(|_| format_err!("{OP_TYPE}: `{name}` is negative"))
@@ -230,11 +239,10 @@ pub(crate) fn onnx_op(
     let bound = node.attribute.iter().find(|a| a.name == "tail_bound").map(|a| a.f).context("no tail_bound")?;
     let bins = int("bins")?;
     let filter_channels = int("filter_channels")?;
-    if bins < 2 || filter_channels == 0 || !bound.is_finite() || bound <= 0.0 {
+    if !(2..=MAX_BINS).contains(&bins) || filter_channels == 0 || !bound.is_finite() || bound <= 0.0 {
         bail!("{OP_TYPE}: {bins} bins, {filter_channels} filter channels, tail bound {bound}");
     }
-    let op = OnnxSpline { bins, tail_bound_bits: bound.to_bits(), filter_channels };
-    Ok((expand(op), Vec::new()))
+    Ok(OnnxSpline { bins, tail_bound_bits: bound.to_bits(), filter_channels })
 }
 
 #[cfg(test)]
@@ -285,6 +293,35 @@ mod tests {
                 assert!((back - x).abs() < 2e-3, "seed {seed}: x {x} → y {y} → {back}");
             }
         }
+    }
+
+    #[test]
+    fn odd_attributes_and_shapes_are_errors() {
+        use tract_onnx::pb::{attribute_proto::AttributeType, AttributeProto};
+        let int = |name: &str, i: i64| AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i, ..Default::default() };
+        let float = |f: f32| AttributeProto { name: "tail_bound".into(), r#type: AttributeType::Float as i32, f, ..Default::default() };
+        let node = |attribute: Vec<AttributeProto>| NodeProto { op_type: OP_TYPE.into(), attribute, ..Default::default() };
+        let good = || vec![int("bins", 10), int("filter_channels", 192), float(5.0)];
+        assert!(from_attributes(&node(good())).is_ok());
+        for (i, bad) in [int("bins", 1), int("bins", -3), int("bins", 1 << 40), int("filter_channels", 0), float(f32::NAN), float(-5.0)]
+            .into_iter()
+            .enumerate()
+        {
+            let mut attrs: Vec<AttributeProto> = good().into_iter().filter(|a| a.name != bad.name).collect();
+            attrs.push(bad);
+            assert!(from_attributes(&node(attrs)).is_err(), "case {i}");
+        }
+        assert!(from_attributes(&node(good()[1..].to_vec())).is_err(), "no bins");
+
+        let op = spline();
+        let run = |params: usize, len: usize, ylen: usize| {
+            let h = Tensor::zero::<f32>(&[1, params, len]).unwrap();
+            let y = Tensor::zero::<f32>(&[1, 1, ylen]).unwrap();
+            op.eval(&EvalContext::out_of_plan(), tvec![h.into_tvalue(), y.into_tvalue()])
+        };
+        assert_eq!(run(29, 7, 7).unwrap()[0].shape(), &[1, 1, 7]);
+        assert!(run(28, 7, 7).is_err(), "parameters for another bin count");
+        assert!(run(29, 7, 6).is_err(), "lengths disagree");
     }
 
     #[test]
