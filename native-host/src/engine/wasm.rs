@@ -71,10 +71,14 @@ pub enum CompileSource {
     Compiled,
 }
 
-/// The wasmtime engine configuration every Parla host uses.
+/// The wasmtime engine configuration every Parla host uses. With `PARLA_PERFMAP` set, wasmtime
+/// writes a perf map, so `perf report` names the guest's functions.
 pub fn engine() -> Result<wasmtime::Engine, HostError> {
     let mut config = Config::new();
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    if std::env::var_os("PARLA_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     wasmtime::Engine::new(&config).map_err(wasm_err("creating the engine"))
 }
 
