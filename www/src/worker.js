@@ -257,7 +257,7 @@ async function handle(m) {
         // optimising tier, so the first real speech starts as fast as later ones. A speech
         // asked for meanwhile drops it at the next chunk.
         // (How fast a chunk runs in V8 once compiled can depend on how deep this worker's stack
-        // is when it calls the module: see wasm/web/src/gemm.rs for why the browser build runs
+        // is when it calls the module: see core/src/infer/kernel.rs for why the wasm builds run
         // a matrix kernel that does not spill.)
         const job = { id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY, t0: performance.now() };
         queue.push(job);

@@ -7,6 +7,8 @@
 //! [`Synthesis`], which yields audio one chunk at a time.
 
 pub mod encoder;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod kernel;
 pub mod pulse;
 pub mod spline;
 pub mod surgery;

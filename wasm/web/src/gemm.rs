@@ -1,58 +1,12 @@
-//! Which matrix-multiply kernel the browser build runs.
-//!
-//! tract's wasm tier runs every f32 matrix product (n > 1) with its 8×8 kernel. That kernel
-//! keeps 16 SIMD accumulators. On x86-64, V8 has 16 vector registers in all, so its optimising
-//! tier spills part of the tile to the stack on every step of the inner loop. Those spill slots
-//! are 16 bytes wide, but V8 does not align them to 16 bytes: where they land depends on how
-//! deep the JavaScript stack was when it called the module.
-//!
-//! When a slot straddles a cache line, or worse a 4 KiB page, every step of the inner loop pays
-//! for a split store and a split load. Measured in Chromium 156 with `perf` on the package's
-//! worker: the same machine code ran the first chunk of "Hello there, …" in 460 ms when called
-//! from `speak`. It ran in 210 ms when called from `synthesize`, whose stack is 56 bytes
-//! deeper. The profile put a quarter of the kernel's time on the instruction after a spill
-//! store that crossed a page.
-//!
-//! The 4×4 kernel keeps 4 accumulators and never spills, so its speed does not depend on where
-//! the stack is. In the same run of `tests/web/bench.mjs`:
-//! - speak() → first audible sample fell from 499 / 549 ms (p50 / p95) to 259 / 296 ms;
-//! - browser RTF stayed within noise (0.549 → 0.553 whole, 0.565 → 0.571 streaming).
-//!
-//! What it costs where the 8×8 kernel's frame lands well: in Node 20 (an older V8), chunks take
-//! 10–15% longer with the 4×4 kernel.
-//!
-//! The tier applies to the browser build only. The wasmtime host builds the other wasm crate and
-//! keeps tract's 8×8 kernel: under Cranelift the 4×4 kernel made `parla bench`'s wasm engine
-//! much slower (RTF 0.574 → 0.802 whole, TTFA 177 → 265 ms, same session).
-
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod tier {
-    use tract_onnx::prelude::DatumType;
-    use tract_onnx::tract_core::tract_linalg::isa::{Arch, IsaSet};
-    use tract_onnx::tract_core::tract_linalg::mmm::{Query, Suitable};
-    use tract_onnx::tract_core::tract_linalg::mmm_tiers::MmmTier;
-
-    /// The kernel every f32 matrix product with more than one column runs in the browser.
-    pub(crate) const GEMM_F32: &str = "wasm_f32_4x4";
-
-    /// Matrix-vector products (n = 1) and other accumulators are left to tract's own tier.
-    fn preferred(_: &IsaSet, accumulator: DatumType, query: &Query, _: &[Suitable]) -> Option<&'static str> {
-        match (accumulator, query.n) {
-            (DatumType::F32, Some(1)) => None,
-            (DatumType::F32, _) => Some(GEMM_F32),
-            _ => None,
-        }
-    }
-
-    // tract asks the tiers of an architecture in descending precedence; its own wasm tier is 1.
-    inventory::submit! {
-        MmmTier { arch: Some(Arch::Wasm32Simd128), precedence: 2, name: "parla-browser", applies: |_| true, preferred }
-    }
-}
+//! Tests of the core's matrix kernel for wasm (`parla_core::infer::kernel`) where it runs: in
+//! Node and Chromium through `wasm-pack test`. The wasmtime host runs the same kernel; its
+//! `ort_match` test compares the whole voice with onnxruntime.
 
 #[cfg(all(test, target_arch = "wasm32", target_feature = "simd128"))]
 mod tests {
+    use parla_core::infer::kernel::{dyn_kernel, COLS, NAME, ROWS};
     use tract_onnx::prelude::DatumType;
+    use tract_onnx::tract_core::tract_linalg::mmm::{FusedKerSpec, MatMatMulKer, OutputStoreKer};
     use tract_onnx::tract_core::tract_linalg::MmmDispatch;
     use wasm_bindgen_test::*;
 
@@ -62,11 +16,73 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
-    fn matrix_products_run_the_kernel_that_does_not_spill() {
+    fn matrix_products_run_the_kernel_that_fits_in_the_registers() {
         // The decoder's convolutions: 192 or more channels over a pulse of frames.
-        assert_eq!(kernel(192, 1344, 27), super::tier::GEMM_F32);
-        assert_eq!(kernel(64, 64, 8), super::tier::GEMM_F32);
-        // Matrix-vector products keep tract's choice.
-        assert_ne!(kernel(192, 192, 1), super::tier::GEMM_F32);
+        assert_eq!(kernel(192, 1344, 27), NAME);
+        assert_eq!(kernel(64, 64, 8), NAME);
+        // Matrix-vector products and products of fewer rows than the tile keep tract's choice.
+        assert_ne!(kernel(192, 192, 1), NAME);
+        assert_ne!(kernel(2, 64, 64), NAME);
+    }
+
+    /// Small integers in [-8, 8], scaled: every product and sum is exact, so any order agrees.
+    fn values(n: usize, seed: u32, scale: f32) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                ((s >> 16) % 17) as f32 * scale - 8.0 * scale
+            })
+            .collect()
+    }
+
+    #[wasm_bindgen_test]
+    fn the_kernel_computes_a_fused_tile() {
+        let k = 37;
+        let a = values(ROWS * k, 1, 0.25); // packed: k steps of ROWS values
+        let b = values(k * COLS, 2, 0.5); // packed: k steps of COLS values
+        let bias = values(ROWS, 3, 1.0);
+        let col_scale = values(COLS, 4, 0.5);
+        let residual = values(ROWS * COLS, 5, 1.0); // column-major, so read lane by lane
+        let mut out = vec![f32::NAN; ROWS * COLS * 2]; // row-major with a gap after each row
+        let mut out_cm = vec![f32::NAN; ROWS * COLS]; // column-major
+        let store = |ptr: *mut f32, row: usize, col: usize| OutputStoreKer {
+            ptr: ptr as *mut u8,
+            row_byte_stride: (row * 4) as isize,
+            col_byte_stride: (col * 4) as isize,
+            item_size: 4,
+        };
+        let program = [
+            FusedKerSpec::Clear,
+            FusedKerSpec::AddMatMul { k, pa: a.as_ptr() as *const u8, pb: b.as_ptr() as *const u8, packing: 0 },
+            FusedKerSpec::PerRowAdd(bias.as_ptr()),
+            FusedKerSpec::PerColMul(col_scale.as_ptr()),
+            FusedKerSpec::AddUnicast(store(residual.as_ptr() as *mut f32, 1, ROWS)),
+            FusedKerSpec::LeakyRelu(0.5),
+            FusedKerSpec::ScalarMax(-20.0),
+            FusedKerSpec::Store(store(out.as_mut_ptr(), 2 * COLS, 1)),
+            FusedKerSpec::Store(store(out_cm.as_mut_ptr(), 1, ROWS)),
+            FusedKerSpec::Done,
+        ];
+        assert_eq!(dyn_kernel().kernel(&program), 0);
+        for r in 0..ROWS {
+            for c in 0..COLS {
+                let mut x = (0..k).map(|i| a[i * ROWS + r] * b[i * COLS + c]).sum::<f32>();
+                x = (x + bias[r]) * col_scale[c] + residual[c * ROWS + r];
+                x = if x > 0.0 { x } else { 0.5 * x };
+                x = x.max(-20.0);
+                assert_eq!(out[r * 2 * COLS + c], x, "row {r} col {c}");
+                assert_eq!(out_cm[c * ROWS + r], x, "row {r} col {c} (column-major)");
+            }
+            assert!(out[r * 2 * COLS + COLS..(r + 1) * 2 * COLS].iter().all(|v| v.is_nan()), "row {r} wrote past its columns");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn an_output_that_is_not_f32_is_refused() {
+        let mut out = [0u16; ROWS * COLS];
+        let tile =
+            OutputStoreKer { ptr: out.as_mut_ptr() as *mut u8, row_byte_stride: 2 * COLS as isize, col_byte_stride: 2, item_size: 2 };
+        assert_eq!(dyn_kernel().kernel(&[FusedKerSpec::Clear, FusedKerSpec::Store(tile), FusedKerSpec::Done]), 1);
     }
 }
