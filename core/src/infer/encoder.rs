@@ -17,9 +17,10 @@
 //! splines were fused ([`super::spline`]). That pays off only for a voice that stays loaded,
 //! hence [`LoadOptions::serving`].
 //!
-//! In wasm the gain is small: tract has one matrix kernel there (8×8) whatever the width, so
-//! only the fusions remain. Measured in wasmtime, interleaved: 16–17 against 18–20 ms for 13
-//! ids, 25–27 against 28–30 ms for 27, and 87–101 against 83–90 ms for 109 (padded to 128).
+//! In wasm the gain is small: one matrix kernel serves every width there (tract's 8×8 when this
+//! was measured, Parla's `infer::kernel` now), so only the fusions remain. Measured in wasmtime,
+//! interleaved: 16–17 against 18–20 ms for 13 ids, 25–27 against 28–30 ms for 27, and 87–101
+//! against 83–90 ms for 109 (padded to 128).
 //! That is not worth 120 MB more per instance, so [`LoadOptions::serving`] asks for fixed plans
 //! only in native builds.
 //!

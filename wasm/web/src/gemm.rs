@@ -5,7 +5,9 @@
 #[cfg(all(test, target_arch = "wasm32", target_feature = "simd128"))]
 mod tests {
     use parla_core::infer::kernel::{dyn_kernel, COLS, NAME, ROWS};
-    use tract_onnx::prelude::DatumType;
+    use tract_onnx::prelude::*;
+    use tract_onnx::tract_core::ops::einsum::EinSum;
+    use tract_onnx::tract_core::ops::matmul::optimized::OptMatMul;
     use tract_onnx::tract_core::tract_linalg::mmm::{FusedKerSpec, MatMatMulKer, OutputStoreKer};
     use tract_onnx::tract_core::tract_linalg::MmmDispatch;
     use wasm_bindgen_test::*;
@@ -23,6 +25,29 @@ mod tests {
         // Matrix-vector products and products of fewer rows than the tile keep tract's choice.
         assert_ne!(kernel(192, 192, 1), NAME);
         assert_ne!(kernel(2, 64, 64), NAME);
+    }
+
+    /// The kernels tract's optimiser wires into a product of constant weights (`m`×`k`) and an
+    /// input whose width `n` is known only when it runs, as in the encoder's plan for any length.
+    fn kernels_for_any_width(m: usize, k: usize) -> Vec<String> {
+        let mut model = TypedModel::default();
+        let n = model.symbols.sym("n");
+        let weights = model.add_const("w", Tensor::zero::<f32>(&[m, k]).unwrap()).unwrap();
+        let input = model.add_source("x", f32::fact([TDim::from(k), TDim::from(n)])).unwrap();
+        let product = EinSum::new("mk,kn->mn".parse().unwrap(), f32::datum_type());
+        let out = model.wire_node("product", product, &[weights, input]).unwrap();
+        model.select_output_outlets(&out).unwrap();
+        let model = model.into_optimized().unwrap();
+        let products: Vec<&OptMatMul> = model.nodes.iter().filter_map(|node| node.op_as::<OptMatMul>()).collect();
+        assert_eq!(products.len(), 1, "one matrix product in the plan");
+        products[0].mmm.iter().map(|mmm| mmm.name().to_string()).collect()
+    }
+
+    #[wasm_bindgen_test]
+    fn products_of_any_width_run_the_kernel_that_fits_in_the_registers() {
+        // The encoder's projections and convolutions: 192 channels or more over the phonemes.
+        assert_eq!(kernels_for_any_width(192, 576), [NAME]);
+        assert_eq!(kernels_for_any_width(768, 576), [NAME]);
     }
 
     /// Small integers in [-8, 8], scaled: every product and sum is exact, so any order agrees.
