@@ -6,8 +6,11 @@
 //!    request only after the last one's playback ends), for a few seconds per N. Reported per N:
 //!    time to first byte (p50/p95/p99) and underruns (audio arriving after its playback time,
 //!    playback starting `--prebuffer-ms` after the first byte) and the server's CPU use (100% is
-//!    one core busy). The largest N without underrun is the capacity; since a run is noisy, the
-//!    largest N below which every step was clean too is printed next to it.
+//!    one core busy), and the server's CPU time per second of audio it delivered (its RTF). The
+//!    largest N without underrun is the capacity; since a run is noisy, the largest N below which
+//!    every step was clean too is printed next to it. Without `--streams`, the steps search around
+//!    the target `0.9 × cores / RTF`, with the RTF of one stream measured in the run
+//!    ([`crate::bench_steps`]), and the capacity is printed as a ratio to that target.
 //! 3. Idle WebSockets: K connections opened and held; the server's RSS grows by about
 //!    (memory per connection × K).
 
@@ -18,6 +21,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader as AsyncBufReader};
 use tokio::net::TcpStream;
 
+use crate::bench_steps::{Steps, TARGET_SHARE};
 use crate::cli::BenchServeArgs;
 use crate::error::HostError;
 
@@ -125,6 +129,8 @@ struct Played {
     underruns: usize,
     /// When playback of the whole response ends.
     ends: Instant,
+    /// How long the response plays.
+    audio: Duration,
 }
 
 /// A pcm response whose status and headers have been read: its body comes in HTTP chunks.
@@ -203,8 +209,8 @@ async fn play(addr: &str, text: &str, rate: f64, prebuffer: Duration) -> std::io
         }
         bytes += n;
     }
-    let ends = start + Duration::from_secs_f64((bytes / 2) as f64 / rate);
-    Ok(Played { ttfb: ttfb.unwrap_or_default(), underruns, ends })
+    let audio = Duration::from_secs_f64((bytes / 2) as f64 / rate);
+    Ok(Played { ttfb: ttfb.unwrap_or_default(), underruns, ends: start + audio, audio })
 }
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
@@ -220,8 +226,21 @@ fn tails(sorted: &[Duration]) -> [f64; 3] {
     [0.5, 0.95, 0.99].map(|p| pct(sorted, p))
 }
 
+/// What the clients of one step found.
+struct Round {
+    /// Times to first byte, sorted.
+    ttfb: Vec<Duration>,
+    underruns: usize,
+    /// Responses with an underrun.
+    streams: usize,
+    /// Requests that failed.
+    failed: usize,
+    /// Audio delivered in all.
+    audio: Duration,
+}
+
 /// N clients, each playing one response after another for `window`.
-async fn round(addr: &str, n: usize, window: Duration, prebuffer: Duration) -> (Vec<Duration>, usize, usize, usize) {
+async fn round(addr: &str, n: usize, window: Duration, prebuffer: Duration) -> Round {
     let deadline = Instant::now() + window;
     let mut tasks = Vec::new();
     for i in 0..n {
@@ -246,19 +265,20 @@ async fn round(addr: &str, n: usize, window: Duration, prebuffer: Duration) -> (
             (out, failed)
         }));
     }
-    let (mut ttfb, mut underruns, mut streams, mut failed) = (Vec::new(), 0, 0, 0);
+    let mut r = Round { ttfb: Vec::new(), underruns: 0, streams: 0, failed: 0, audio: Duration::ZERO };
     for t in tasks {
-        if let Ok((played, f)) = t.await {
-            failed += f;
+        if let Ok((played, failed)) = t.await {
+            r.failed += failed;
             for p in played {
-                ttfb.push(p.ttfb);
-                underruns += p.underruns;
-                streams += usize::from(p.underruns > 0);
+                r.ttfb.push(p.ttfb);
+                r.underruns += p.underruns;
+                r.streams += usize::from(p.underruns > 0);
+                r.audio += p.audio;
             }
         }
     }
-    ttfb.sort();
-    (ttfb, underruns, streams, failed)
+    r.ttfb.sort();
+    r
 }
 
 /// Opens a WebSocket by hand and keeps the bare socket.
@@ -310,34 +330,38 @@ pub fn run(args: &BenchServeArgs) -> Result<(), HostError> {
             alone.len()
         );
         println!("\nstreams played in real time ({} s per step, playback {} ms after the first byte; \"{SENTENCE}\")", args.window, args.prebuffer_ms);
-        println!("{:>4} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>7} {:>6}", "N", "requests", "ttfb p50", "ttfb p95", "ttfb p99", "underruns", "streams", "failed", "cpu");
-        let (mut capacity, mut all_clean) = (0, 0);
-        let (mut bad_steps, mut any_bad) = (0, false);
-        for &n in &args.streams {
+        println!(
+            "{:>4} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>7} {:>6} {:>6}",
+            "N", "requests", "ttfb p50", "ttfb p95", "ttfb p99", "underruns", "streams", "failed", "cpu", "rtf"
+        );
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut steps = Steps::new(&args.streams, cores);
+        while let Some(n) = steps.next() {
             if started.elapsed() > Duration::from_secs(args.budget) {
                 println!("(time budget reached)");
                 break;
             }
             let (cpu, t) = (server.cpu(), Instant::now());
-            let (ttfb, underruns, streams, failed) = round(&server.addr, n, Duration::from_secs(args.window), prebuffer).await;
-            let busy = 100.0 * (server.cpu() - cpu).as_secs_f64() / t.elapsed().as_secs_f64();
-            let [p50, p95, p99] = tails(&ttfb);
-            println!("{n:>4} {:>9} {p50:>7.0}ms {p95:>7.0}ms {p99:>7.0}ms {underruns:>10} {streams:>8} {failed:>7} {busy:>5.0}%", ttfb.len());
-            if underruns == 0 && failed == 0 && !ttfb.is_empty() {
-                if !any_bad {
-                    all_clean = n;
-                }
-                capacity = n;
-                bad_steps = 0;
-            } else {
-                any_bad = true;
-                bad_steps += 1;
-                if bad_steps >= 2 {
-                    break;
-                }
+            let r = round(&server.addr, n, Duration::from_secs(args.window), prebuffer).await;
+            let cpu = (server.cpu() - cpu).as_secs_f64();
+            let busy = 100.0 * cpu / t.elapsed().as_secs_f64();
+            let rtf = cpu / r.audio.as_secs_f64();
+            let [p50, p95, p99] = tails(&r.ttfb);
+            let (requests, underruns, streams, failed) = (r.ttfb.len(), r.underruns, r.streams, r.failed);
+            println!("{n:>4} {requests:>9} {p50:>7.0}ms {p95:>7.0}ms {p99:>7.0}ms {underruns:>10} {streams:>8} {failed:>7} {busy:>5.0}% {rtf:>6.3}");
+            steps.record(n, underruns == 0 && failed == 0 && requests > 0, rtf);
+            if let (1, Some(rtf), Some(target)) = (n, steps.rtf(), steps.target()) {
+                println!("(capacity target: {TARGET_SHARE} × {cores} cores / RTF {rtf:.3} of one stream = {target:.1} streams)");
             }
         }
-        println!("largest N without underrun: {capacity} (every step up to {all_clean} without)");
+        let (capacity, all_clean) = (steps.capacity(), steps.all_clean());
+        match steps.target() {
+            Some(target) => println!(
+                "largest N without underrun: {capacity} (every step up to {all_clean} without); target {target:.1}: ratio {:.2} (target ≥ 1)",
+                capacity as f64 / target
+            ),
+            None => println!("largest N without underrun: {capacity} (every step up to {all_clean} without)"),
+        }
 
         // Idle WebSockets.
         let want = args.idle.min((limit as usize).saturating_sub(256));

@@ -216,8 +216,9 @@ pub struct BenchServeArgs {
     /// Folder of voices for the server.
     #[arg(long, value_name = "DIR")]
     pub voices: Option<PathBuf>,
-    /// Numbers of concurrent real-time streams to try, in order.
-    #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 3, 4, 5, 6, 8, 12, 16])]
+    /// Numbers of concurrent real-time streams to try, in order. Default: one stream, then a
+    /// search around the capacity target, 0.9 × cores / (RTF of that stream).
+    #[arg(long, value_delimiter = ',')]
     pub streams: Vec<usize>,
     /// Seconds each number of streams runs.
     #[arg(long, default_value_t = 12)]

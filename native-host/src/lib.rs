@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod bench;
 pub mod bench_serve;
+pub mod bench_steps;
 pub mod cli;
 pub mod encode;
 pub mod engine;
