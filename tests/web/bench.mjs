@@ -71,6 +71,8 @@ try {
       const tts = window.benchTts;
       const warmupMs = await tts.warm; // the background warm-up
       const out = [];
+      const compute = [];
+      const lead = [];
       let out0 = null;
       for (let i = 0; i < runs + warmup; i++) {
         const h = tts.speak(text);
@@ -79,7 +81,11 @@ try {
           poll();
         });
         if (i === 0) out0 = h.ttfaMs;
-        if (i >= warmup) out.push(h.ttfaMs);
+        if (i >= warmup) {
+          out.push(h.ttfaMs);
+          compute.push(h.firstChunkMs);
+          lead.push(((h.firstAudibleSample ?? 0) / h.sampleRate) * 1000);
+        }
         h.cancel();
         await h.done.catch(() => {});
         // Let the worker finish the chunk it was decoding when cancelled (cancel takes effect
@@ -87,13 +93,18 @@ try {
         await new Promise((r) => setTimeout(r, 1000));
       }
       const stats = await tts.workletStats();
-      return { out, first: out0, warmupMs, underruns: stats.underruns };
+      return { out, compute, lead, first: out0, warmupMs, underruns: stats.underruns };
     },
     { text: FIRST, runs: RUNS, warmup: WARMUP },
   );
   console.log(`web ttfa_first_ms ${f(ttfa.first)} (the first speak() after createParla and its background warm-up, which took ${f(ttfa.warmupMs, 0)} ms)`);
   console.log(
     `web ttfa_ms p50=${f(pct(ttfa.out, 50))} p95=${f(pct(ttfa.out, 95))} max=${f(Math.max(...ttfa.out))} (speak() → first audible sample rendered, n=${RUNS} after ${WARMUP} warm-up, engine ${ENGINE}, chunk ${CHUNK ? CHUNK.join('/') : 'default'}; target p95 ≤ 50)`,
+  );
+
+  const rest = ttfa.out.map((t, i) => t - ttfa.compute[i] - ttfa.lead[i]);
+  console.log(
+    `web ttfa_parts p50: first chunk ${f(pct(ttfa.compute, 50))} ms in the worker, quiet audio before the first audible sample ${f(pct(ttfa.lead, 50))} ms, the rest ${f(pct(rest, 50))} ms (messages, ring, render quanta; a quantum is rendered ahead of its time, so this can be below 0)`,
   );
 
   const rtf = await page.evaluate(async (text) => {
@@ -106,7 +117,7 @@ try {
     return { whole, seconds: pcm.samples.length / pcm.sampleRate, stream: r.rtf, underruns: stats.underruns };
   }, PARAGRAPH);
   console.log(`web rtf whole=${f(rtf.whole, 3)} streaming=${f(rtf.stream, 3)} (${f(rtf.seconds)} s of audio; synthesis time / audio time)`);
-  console.log(`web underruns=${rtf.underruns} (worklet, whole run)`);
+  console.log(`web underruns=${rtf.underruns} (worklet, whole run; ${ttfa.underruns} of them in the time-to-first-audio runs)`);
   await page.close();
   const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
   console.log(`web machine cpus=${os.cpus().length} loadavg=${load} (figures are wall-clock: other work on the machine slows them)`);

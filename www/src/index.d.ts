@@ -90,6 +90,10 @@ export class SpeechHandle extends EventTarget {
   readonly text: string;
   readonly state: 'pending' | 'playing' | 'ended' | 'cancelled' | 'failed';
   readonly ttfaMs: number | null;
+  /** The worker's time for the first chunk (its clause's G2P, encoder and first decoder pulse), in ms. */
+  readonly firstChunkMs: number | null;
+  /** Where the first audible sample was in the speech's audio (leading quiet before it), in samples. */
+  readonly firstAudibleSample: number | null;
   readonly rtf: number | null;
   /** Resolves when the last sample was played (or on cancel); rejects on failure. */
   readonly done: Promise<SpeechResult>;

@@ -39,6 +39,8 @@ export class SpeechHandle extends EventTarget {
     this.startedAt = performance.now();
     this.ttfaMs = null;
     this.computeMs = 0;
+    this.firstChunkMs = null; // the worker's time for the first chunk (G2P of its clause, encoder, decoder)
+    this.firstAudibleSample = null; // where in the speech's samples the first audible one was
     this.samples = 0;
     this.level = null;
     this.boundaries = []; // not yet reached, in order
@@ -277,6 +279,7 @@ class Parla extends EventTarget {
       case 'chunk':
         if (!h) break;
         h.computeMs += m.ms;
+        if (h.firstChunkMs === null) h.firstChunkMs = m.ms;
         h.samples += m.samples;
         h.addEvents(m.events);
         break;
@@ -327,6 +330,7 @@ class Parla extends EventTarget {
       case 'first':
         if (h && h.ttfaMs === null) {
           h.ttfaMs = performance.now() - h.startedAt;
+          h.firstAudibleSample = m.sample ?? null;
           this.recent = h;
           this.dispatchEvent(new CustomEvent('metrics', { detail: this.metrics() }));
         }

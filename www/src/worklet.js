@@ -229,7 +229,7 @@ class ParlaProcessor extends AudioWorkletProcessor {
           this.lastAudible = currentFrame + i;
           if (!sp.audible) {
             sp.audible = true;
-            this.port.postMessage({ type: 'first', id: sp.id, time: currentTime + i / sampleRate });
+            this.port.postMessage({ type: 'first', id: sp.id, time: currentTime + i / sampleRate, sample: sp.pos + this.bi });
           }
         }
       }
