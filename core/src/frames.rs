@@ -12,6 +12,19 @@ pub fn frame_len(sample_rate: u32) -> usize {
     (sample_rate as usize).div_ceil(100).max(1)
 }
 
+/// Level at or below which a sample is quiet: −60 dBFS, far under what a listener hears at any
+/// usual volume (the voice's own leading silence sits below it).
+pub const QUIET: f32 = 1e-3;
+
+/// How many samples at the start of `samples` are quiet (all of them when none is louder).
+///
+/// A player that starts a speech at its first audible sample lets the listener hear it that much
+/// sooner: "Hello there," begins with about 30 ms under this level (the silent start symbols and
+/// the quiet onset of its "h").
+pub fn quiet_lead(samples: &[f32]) -> usize {
+    samples.iter().position(|s| s.abs() > QUIET).unwrap_or(samples.len())
+}
+
 /// A ring holding `capacity_frames` frames of `frame_len(sample_rate)` samples, split into its
 /// two ends.
 pub fn ring(sample_rate: u32, capacity_frames: usize) -> (FrameWriter, FrameReader) {
@@ -172,6 +185,14 @@ impl Flusher {
 mod tests {
     use super::*;
     use alloc::vec;
+
+    #[test]
+    fn the_quiet_lead_ends_at_the_first_audible_sample() {
+        assert_eq!(quiet_lead(&[0.0, 5e-4, -1e-3, -2e-3, 0.0, 0.5]), 3);
+        assert_eq!(quiet_lead(&[0.3]), 0);
+        assert_eq!(quiet_lead(&[1e-4; 7]), 7, "all quiet");
+        assert_eq!(quiet_lead(&[]), 0);
+    }
 
     #[test]
     fn ten_millisecond_frames() {

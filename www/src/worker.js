@@ -20,6 +20,20 @@ const WARMUP_TEXT = 'Hello there, this warms the engine up.';
 
 const post = (m, transfer) => self.postMessage(m, transfer || []);
 
+// A speech starts at its first audible sample (the core drops the quiet ones before it), but its
+// first chunk must still hold as much audio as the next chunk takes to decode, or playback runs
+// dry right after it starts. That time is measured: the chunk after the first of the last speech
+// (the warm-up's at first; while none is known, nothing is dropped). The margin covers its jitter
+// and the audio device, which takes several render quanta at a time (+10 ms alone gave headless
+// Chromium underruns in 3 of 5 runs of the browser bench here).
+let nextChunkMs = Infinity;
+const CUSHION_FACTOR = 1.25;
+const CUSHION_MARGIN_MS = 15;
+function leadCushion() {
+  const ms = nextChunkMs * CUSHION_FACTOR + CUSHION_MARGIN_MS;
+  return Number.isFinite(ms) ? Math.ceil((ms * voice.sampleRate) / 1000) : 0xffffffff;
+}
+
 /** Frames go into the shared ring. */
 class RingTransport {
   constructor(ring) {
@@ -174,6 +188,7 @@ async function pump() {
         continue;
       }
       if (job.warmup) {
+        if (++job.chunks === 2) nextChunkMs = ms;
         chunk.free();
         await yieldNow();
         continue;
@@ -182,6 +197,10 @@ async function pump() {
       const events = chunk.events;
       const start = chunk.start;
       chunk.free();
+      // Chunks since the first that had speech (not a <break>'s silence).
+      if (job.chunks || events.some((e) => e.type === 'segment')) {
+        if (++job.chunks === 2) nextChunkMs = ms;
+      }
       post({ type: 'chunk', id: job.id, start, samples: samples.length, ms, events });
       await writeSamples(job, samples, false);
       await yieldNow();
@@ -259,7 +278,7 @@ async function handle(m) {
         // (How fast a chunk runs in V8 once compiled can depend on how deep this worker's stack
         // is when it calls the module: see core/src/infer/kernel.rs for why the wasm builds run
         // a matrix kernel that does not spill.)
-        const job = { id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY, t0: performance.now() };
+        const job = { id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY, chunks: 0, t0: performance.now() };
         queue.push(job);
         setTimeout(pump, 0);
       }
@@ -281,8 +300,9 @@ async function handle(m) {
           w.speech?.cancel();
         }
       }
-      const job = { id: m.id, speech: null, cancelled: false, pos: 0, carry: EMPTY };
+      const job = { id: m.id, speech: null, cancelled: false, pos: 0, carry: EMPTY, chunks: 0 };
       job.speech = startSpeech(m.text, m.options);
+      job.speech.leadCushion = leadCushion();
       jobs.set(m.id, job);
       queue.push(job);
       pump();

@@ -19,9 +19,11 @@ use wasm_bindgen::prelude::*;
 
 use parla_core::chunk::{Chunking, FIRST_CHUNK};
 use parla_core::events::word_timings;
+use parla_core::frames::quiet_lead;
 use parla_core::front::ENGLISH;
 use parla_core::infer::{LoadOptions, Request, Synthesis, Voice as CoreVoice, VoiceError};
 use parla_core::phonemes::PhonemeIds;
+use parla_core::regulate;
 use parla_core::segment::{Policy, Segment, Segmenter};
 
 mod gemm;
@@ -187,6 +189,8 @@ impl Voice {
             samples: 0,
             segments: 0,
             events: Vec::new(),
+            lead_allowance: Some(regulate::MAX_LEAD_FRAMES as usize * self.inner.hop()),
+            lead_cushion: 0,
         };
         if let Some(t) = text {
             speech.push(&t)?;
@@ -328,6 +332,10 @@ pub struct Speech {
     segments: usize,
     /// Events not handed out yet.
     events: Vec<Event>,
+    /// Quiet samples the speech may still drop from its start; `None` once a chunk went out.
+    lead_allowance: Option<usize>,
+    /// Samples of its first chunk the quiet lead's removal must leave.
+    lead_cushion: usize,
 }
 
 #[wasm_bindgen]
@@ -375,6 +383,15 @@ impl Speech {
         self.cancelled || (self.ended && self.queue.is_empty() && self.current.is_none())
     }
 
+    /// How many samples of the first chunk must stay when the quiet samples the speech starts
+    /// with are dropped (0, the default, drops them all): a player that starts playing at the
+    /// first chunk needs as much audio as the next chunk takes to decode, or it runs dry. A
+    /// speech that starts with sound loses nothing either way.
+    #[wasm_bindgen(setter, js_name = leadCushion)]
+    pub fn set_lead_cushion(&mut self, samples: u32) {
+        self.lead_cushion = samples as usize;
+    }
+
     /// Samples handed out so far.
     #[wasm_bindgen(getter)]
     pub fn position(&self) -> f64 {
@@ -412,7 +429,12 @@ impl Speech {
                         if more {
                             self.current = Some(Current::Speech(synth));
                         }
-                        return Ok(Some(self.chunk(c.samples)));
+                        let mut samples = c.samples;
+                        self.skip_quiet_lead(&mut samples);
+                        if samples.is_empty() && more {
+                            continue; // all quiet so far: its events wait for the first sound
+                        }
+                        return Ok(Some(self.chunk(samples)));
                     }
                 },
                 None => match self.queue.pop_front() {
@@ -425,7 +447,25 @@ impl Speech {
 }
 
 impl Speech {
+    /// Drops the quiet samples a speech starts with (see [`parla_core::frames::quiet_lead`]), at
+    /// most [`regulate::MAX_LEAD_FRAMES`] frames of them, so that playback starts with sound:
+    /// the listener hears the first word that much sooner. Only before the speech's first audible
+    /// sample: silence a `<break>` asks for, and the pauses between clauses, are kept. Events not
+    /// handed out yet move back by as many samples. [`Speech::set_lead_cushion`] samples of the
+    /// chunk are always left, so a player has audio to play while the next chunk decodes.
+    fn skip_quiet_lead(&mut self, samples: &mut Vec<f32>) {
+        let Some(allowed) = self.lead_allowance else { return };
+        let cut = quiet_lead(samples).min(allowed).min(samples.len().saturating_sub(self.lead_cushion));
+        samples.drain(..cut);
+        self.lead_allowance = Some(allowed - cut); // `chunk` ends it
+        for e in &mut self.events {
+            e.start = e.start.saturating_sub(cut);
+            e.end = e.end.saturating_sub(cut);
+        }
+    }
+
     fn chunk(&mut self, samples: Vec<f32>) -> Chunk {
+        self.lead_allowance = None; // the speech has begun: nothing more is dropped
         let start = self.samples;
         self.samples += samples.len();
         Chunk { start, samples, events: std::mem::take(&mut self.events) }

@@ -95,7 +95,9 @@ fn the_real_voice_speaks_with_word_events() {
     let seconds = audio.len() as f32 / 22050.0;
     assert!((1.5..6.0).contains(&seconds), "{seconds} s");
     assert!(rms(&audio) > 0.02, "audible: rms {}", rms(&audio));
-    assert_eq!(first_len, Some(16 * 256), "the first chunk is small");
+    let first_len = first_len.unwrap();
+    assert!(audio[0].abs() > parla_core::frames::QUIET, "the speech starts with sound, not {}", audio[0]);
+    assert!((8 * 256..16 * 256).contains(&first_len), "the first chunk is 16 frames less the quiet lead: {first_len}");
     let segments: Vec<&str> = events.iter().filter(|e| e.kind == "segment").map(|e| e.text.as_str()).collect();
     assert_eq!(segments, ["Hello there.", "This is Parla,", "in a browser."]);
     let words: Vec<&Event> = events.iter().filter(|e| e.kind == "word").collect();
@@ -106,6 +108,40 @@ fn the_real_voice_speaks_with_word_events() {
     }
     assert!(words.last().unwrap().end <= audio.len());
     assert_eq!(words[4].range, Some((21, 26)), "Parla");
+}
+
+#[wasm_bindgen_test]
+fn the_quiet_lead_leaves_the_cushion_asked_for() {
+    let Some(voice) = real_voice() else { return };
+    let first = |cushion: Option<u32>| {
+        let mut speech = voice.start(Some("Hello there.".into()), JsValue::UNDEFINED).unwrap();
+        if let Some(c) = cushion {
+            speech.set_lead_cushion(c);
+        }
+        let chunk = speech.next_chunk().unwrap().unwrap();
+        let words: Vec<usize> = chunk.events.iter().filter(|e| e.kind == "word").map(|e| e.start).collect();
+        (chunk.samples, words)
+    };
+    let (whole, whole_words) = first(Some(16 * 256));
+    assert_eq!(whole.len(), 16 * 256, "a full cushion keeps the whole chunk");
+    let quiet = parla_core::frames::quiet_lead(&whole);
+    assert!(quiet > 0, "\"Hello\" starts quietly");
+    let (cut, cut_words) = first(None);
+    assert_eq!(cut[..], whole[quiet..], "without a cushion the quiet lead goes, and nothing else");
+    let moved: Vec<usize> = whole_words.iter().map(|w| w.saturating_sub(quiet)).collect();
+    assert_eq!(cut_words, moved, "words move back with the audio");
+    let (part, _) = first(Some(16 * 256 - 100));
+    assert_eq!(part[..], whole[quiet.min(100)..], "at most the chunk less the cushion goes");
+}
+
+#[wasm_bindgen_test]
+fn silence_asked_for_at_the_start_is_kept() {
+    let Some(voice) = real_voice() else { return };
+    let mut speech = voice.start(Some(r#"<break time="100ms"/>Hello there."#.into()), JsValue::UNDEFINED).unwrap();
+    let first = speech.next_chunk().unwrap().expect("the break");
+    assert_eq!(first.samples.len(), 2205, "100 ms at 22 050 Hz");
+    let second = speech.next_chunk().unwrap().expect("the clause");
+    assert_eq!(second.samples.len(), 16 * 256, "nothing is cut after the break");
 }
 
 #[wasm_bindgen_test]
