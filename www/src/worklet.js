@@ -12,7 +12,12 @@ const READ = 1;
 const UNDERRUNS = 2;
 const META_INTS = 4;
 const FLAG_END = 1;
-/** Below this (about −60 dBFS) a sample counts as silence. */
+/**
+ * Below this (about −60 dBFS) a sample counts as silence. The same level as the core's
+ * `frames::QUIET`, which decides the quiet start a speech drops: keep the two equal, or the
+ * first audible sample reported here and the speech's start disagree (a worklet module loads
+ * alone, so it cannot import the constant).
+ */
 const AUDIBLE = 1e-3;
 /** Render quanta between position reports while a speech plays (~8 ms at 48 kHz). */
 const POS_EVERY = 3;
