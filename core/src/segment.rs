@@ -8,6 +8,12 @@
 //! boundary. A small SSML subset is understood: `<speak>`, `<break time="250ms"/>` (or
 //! `strength="strong"`), and `<prosody rate="slow">…</prosody>`; other tags are dropped.
 //! [`Segmenter::flush`] ends the stream.
+//!
+//! Text that stops coming in the middle of a clause (an LLM that pauses to call a tool after
+//! "Let me look that up") would otherwise wait, unspoken, for its punctuation. A caller that
+//! passes the time with [`Segmenter::push_at`] can ask [`Segmenter::idle_deadline`] when such
+//! text has waited [`Policy::idle_ms`], and [`Segmenter::cut_idle`] then speaks it. Text that
+//! keeps flowing is never cut this way, so its clauses keep their prosody.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -26,6 +32,8 @@ pub enum End {
     Tag,
     /// The segment reached its length limit and was split at a word boundary.
     Length,
+    /// No text came for [`Policy::idle_ms`] and what was held was spoken.
+    Idle,
     /// The stream was flushed.
     Flush,
 }
@@ -62,19 +70,27 @@ pub struct Policy {
     /// Whether clause punctuation (`,` `;` `:` and CJK forms) ends a segment. Cutting there
     /// gives earlier audio; keeping whole sentences gives the voice the prosody it was trained on.
     pub clauses: bool,
+    /// How long held text may wait for more before [`Segmenter::cut_idle`] speaks it (only for
+    /// text pushed with [`Segmenter::push_at`]); `None`: it waits for its end however long.
+    pub idle_ms: Option<u32>,
 }
+
+/// How long streamed text may stall before it is spoken anyway. LLM tokens come every 10–60 ms
+/// and a network adds jitter of a few tens: a gap this long is a pause in the text (a tool
+/// call, a slow model), not the next token on its way.
+pub const IDLE_MS: u32 = 300;
 
 impl Default for Policy {
     /// For streaming: clauses, and a short first segment for fast first audio.
     fn default() -> Self {
-        Policy { first_max_chars: 60, max_chars: 240, clauses: true }
+        Policy { first_max_chars: 60, max_chars: 240, clauses: true, idle_ms: Some(IDLE_MS) }
     }
 }
 
 impl Policy {
     /// For text known in full (files, batch): whole sentences, split only when very long.
     pub fn whole_text() -> Policy {
-        Policy { first_max_chars: 300, max_chars: 300, clauses: false }
+        Policy { first_max_chars: 300, max_chars: 300, clauses: false, idle_ms: None }
     }
 }
 
@@ -114,6 +130,8 @@ pub struct Segmenter {
     cur_from: usize,
     rates: Vec<f32>,
     emitted_text: bool,
+    /// When text was last pushed with [`Segmenter::push_at`].
+    pushed_ms: Option<u64>,
 }
 
 impl Default for Segmenter {
@@ -146,21 +164,52 @@ impl Segmenter {
             cur_from: 0,
             rates: Vec::new(),
             emitted_text: false,
+            pushed_ms: None,
         }
     }
 
     /// Adds text; appends every segment whose end is now certain to `out`.
     pub fn push(&mut self, text: &str, out: &mut Vec<Segment>) {
         self.pending.push_str(text);
-        self.scan(false, out);
+        self.scan(Until::More, out);
+    }
+
+    /// [`Segmenter::push`] at `now_ms` (any clock in milliseconds): text it holds back can then
+    /// be spoken by [`Segmenter::cut_idle`] if no more comes.
+    pub fn push_at(&mut self, text: &str, now_ms: u64, out: &mut Vec<Segment>) {
+        self.pushed_ms = Some(now_ms);
+        self.push(text, out);
+    }
+
+    /// When [`Segmenter::cut_idle`] will speak the text held now if nothing more is pushed; `None`
+    /// when nothing speakable is held, or the policy or the caller keeps no time.
+    pub fn idle_deadline(&self) -> Option<u64> {
+        let (pushed, idle) = (self.pushed_ms?, self.policy.idle_ms?);
+        let held = self.cur.chars().chain(self.pending.chars()).any(char::is_alphanumeric);
+        held.then_some(pushed.saturating_add(u64::from(idle)))
+    }
+
+    /// Once the idle deadline has passed (at `now_ms`), speaks the text held as if it ended
+    /// there: words, a final full stop or comma and all. A tag or entity not yet complete keeps
+    /// waiting. The next deadline comes with the next push. Returns whether it cut.
+    pub fn cut_idle(&mut self, now_ms: u64, out: &mut Vec<Segment>) -> bool {
+        if self.idle_deadline().is_none_or(|d| now_ms < d) {
+            return false;
+        }
+        let before = out.len();
+        self.scan(Until::Idle, out);
+        self.end_segment(End::Idle, out);
+        self.pushed_ms = None;
+        out.len() > before
     }
 
     /// Ends the stream: everything pending becomes segments. The segmenter can be reused.
     pub fn flush(&mut self, out: &mut Vec<Segment>) {
-        self.scan(true, out);
+        self.scan(Until::End, out);
         self.end_segment(End::Flush, out);
         self.rates.clear();
         self.emitted_text = false;
+        self.pushed_ms = None;
     }
 
     fn rate(&self) -> f32 {
@@ -245,7 +294,8 @@ impl Segmenter {
         ABBREVIATIONS.iter().any(|a| word.eq_ignore_ascii_case(a))
     }
 
-    fn scan(&mut self, eof: bool, out: &mut Vec<Segment>) {
+    fn scan(&mut self, until: Until, out: &mut Vec<Segment>) {
+        let eof = until == Until::End;
         let buf = core::mem::take(&mut self.pending);
         let base = self.pending_at;
         let mut i = 0;
@@ -293,7 +343,7 @@ impl Segmenter {
                         .unwrap_or(rest.len())
                         .max(c.len_utf8());
                     let next = rest[run..].chars().next();
-                    if next.is_none() && !eof {
+                    if next.is_none() && until == Until::More {
                         break; // the next character decides
                     }
                     for (k, ch) in rest[..run].char_indices() {
@@ -371,6 +421,18 @@ impl Segmenter {
             _ => {}
         }
     }
+}
+
+/// How far [`Segmenter::scan`] may decide what the text pushed so far means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Until {
+    /// More text comes: whatever the next character decides waits for it.
+    More,
+    /// The text has stalled: punctuation at its end ends a segment; an unfinished tag or entity
+    /// still waits.
+    Idle,
+    /// The text is over.
+    End,
 }
 
 /// `<` starts a tag only when a letter or `/` follows: `a < b` is text.
@@ -603,6 +665,80 @@ mod tests {
         // Split before a conjunction when there is one in the second half.
         let out = whole(&format!("{} and then more words here", "blah ".repeat(11)));
         assert!(texts(&out)[0].ends_with("blah"), "{:?}", texts(&out));
+    }
+
+    /// Pushes `pieces` `gap_ms` apart, asking for idle cuts at every millisecond in between.
+    fn timed(pieces: &[&str], gap_ms: u64) -> Vec<Segment> {
+        let mut s = Segmenter::default();
+        let mut out = Vec::new();
+        for (k, p) in pieces.iter().enumerate() {
+            let at = k as u64 * gap_ms;
+            s.push_at(p, at, &mut out);
+            for t in at..at + gap_ms {
+                s.cut_idle(t, &mut out);
+            }
+        }
+        s.flush(&mut out);
+        out
+    }
+
+    #[test]
+    fn flowing_tokens_are_never_cut_for_idleness() {
+        let text = "The quick brown fox jumps over the lazy dog, and then it runs far away. Dr. Smith paid 1,000 dollars at 10:30.";
+        let tokens: Vec<&str> = text.split_inclusive(' ').collect();
+        assert_eq!(timed(&tokens, IDLE_MS as u64 - 1), whole(text));
+    }
+
+    #[test]
+    fn text_that_stalls_mid_clause_is_spoken_after_the_idle_time() {
+        let mut s = Segmenter::default();
+        let mut out = Vec::new();
+        s.push_at("Let me look ", 1_000, &mut out);
+        s.push_at("that up", 1_040, &mut out);
+        assert!(out.is_empty());
+        assert_eq!(s.idle_deadline(), Some(1_040 + IDLE_MS as u64));
+        assert!(!s.cut_idle(1_039 + IDLE_MS as u64, &mut out), "one millisecond early");
+        assert!(s.cut_idle(1_040 + IDLE_MS as u64, &mut out));
+        assert!(matches!(&out[..], [Segment::Text { text, end: End::Idle, .. }] if text == "Let me look that up"));
+        assert_eq!(s.idle_deadline(), None, "nothing held");
+        // The text goes on as a later segment would.
+        s.push_at(" for you, and tell you what I find.", 5_000, &mut out);
+        s.flush(&mut out);
+        assert_eq!(texts(&out), ["Let me look that up", "for you,", "and tell you what I find."]);
+        // A full stop waiting for the next character to decide is a sentence end when the text stalls.
+        let mut s = Segmenter::default();
+        let mut out = Vec::new();
+        s.push_at("One moment.", 0, &mut out);
+        assert!(out.is_empty());
+        assert!(s.cut_idle(IDLE_MS as u64, &mut out));
+        assert!(matches!(&out[..], [Segment::Text { text, end: End::Sentence, .. }] if text == "One moment."));
+    }
+
+    #[test]
+    fn an_unfinished_tag_waits_through_an_idle_cut() {
+        let mut s = Segmenter::default();
+        let mut out = Vec::new();
+        s.push_at("Hello <break ti", 0, &mut out);
+        assert!(s.cut_idle(10_000, &mut out));
+        assert_eq!(texts(&out), ["Hello"]);
+        assert_eq!(s.idle_deadline(), None, "no deadline until more text comes");
+        assert!(!s.cut_idle(20_000, &mut out));
+        s.push_at("me=\"100ms\"/> there.", 30_000, &mut out);
+        s.flush(&mut out);
+        assert_eq!(out[1], Segment::Break { millis: 100 });
+        assert_eq!(texts(&out), ["Hello", "there."]);
+    }
+
+    #[test]
+    fn no_idle_cuts_without_a_clock_or_for_whole_text() {
+        let mut s = Segmenter::default();
+        let mut out = Vec::new();
+        s.push("Let me look that up", &mut out);
+        assert_eq!((s.idle_deadline(), s.cut_idle(u64::MAX, &mut out)), (None, false));
+        let mut s = Segmenter::new(Policy::whole_text());
+        s.push_at("Let me look that up", 0, &mut out);
+        assert_eq!((s.idle_deadline(), s.cut_idle(u64::MAX, &mut out)), (None, false));
+        assert!(out.is_empty());
     }
 
     #[test]
