@@ -28,6 +28,14 @@ use crate::error::HostError;
 /// Decoder frames of silence handed out per step for a `<break>`.
 const SILENCE_CHUNK_FRAMES: usize = 64;
 
+/// Text held past its idle deadline (see [`parla_core::segment`]) is spoken once the stream has
+/// less than this much audio left to play: about what a clause's encoder and first chunk take
+/// under load. With more left, the text may yet go on and keep its clause whole.
+const IDLE_CUT_AUDIO_LEFT: Duration = Duration::from_millis(300);
+
+/// Longest a worker sleeps without looking for idle text (and for steps, should a wake-up be missed).
+const WORKER_NAP: Duration = Duration::from_millis(50);
+
 /// Something a listener learns about its stream, placed on the stream's audio clock (samples
 /// from the stream's first sample).
 #[derive(Debug, Clone, PartialEq)]
@@ -157,6 +165,8 @@ struct Session {
     times: StreamTimes,
     /// Free frames a decode step needs: below this the stream is blocked.
     needed_frames: usize,
+    /// When the text the segmenter holds may be spoken for want of more ([`Segmenter::idle_deadline`]).
+    idle_at: Option<u64>,
     ended: bool,
     finished: bool,
 }
@@ -305,6 +315,7 @@ impl Mux {
                 opened: Instant::now(),
                 times: StreamTimes::default(),
                 needed_frames,
+                idle_at: None,
                 ended: false,
                 finished: false,
             },
@@ -322,17 +333,12 @@ impl Mux {
             return Err(sched::SchedError::InputEnded.into());
         }
         let mut segments = Vec::new();
-        session.segmenter.push(text, &mut segments);
+        session.segmenter.push_at(text, self.shared.now_ms(), &mut segments);
         if end {
             session.segmenter.flush(&mut segments);
         }
-        for segment in segments {
-            session.queue.push_back(match segment {
-                Segment::Text { text, rate, .. } => Pending::Text { text, rate },
-                Segment::Break { millis } => Pending::Break { millis },
-            });
-            sched.push_segment(id)?;
-        }
+        session.idle_at = session.segmenter.idle_deadline();
+        enqueue(sched, session, id, segments)?;
         if end {
             session.ended = true;
             sched.end_input(id)?;
@@ -354,6 +360,7 @@ impl Mux {
                 s.queue.clear();
                 s.utterance = None;
                 s.next = None;
+                s.idle_at = None;
             }
             settle(&mut st, stream.0);
         }
@@ -466,6 +473,41 @@ impl Drop for Listener {
     }
 }
 
+/// Queues a stream's new segments for their encoder steps.
+fn enqueue(sched: &mut Scheduler, session: &mut Session, id: StreamId, segments: Vec<Segment>) -> Result<(), sched::SchedError> {
+    for segment in segments {
+        session.queue.push_back(match segment {
+            Segment::Text { text, rate, .. } => Pending::Text { text, rate },
+            Segment::Break { millis } => Pending::Break { millis },
+        });
+        sched.push_segment(id)?;
+    }
+    Ok(())
+}
+
+/// Speaks the text of streams whose text has stalled past its idle deadline and whose audio is
+/// about to run out (or has not started). Returns the earliest deadline still ahead.
+fn cut_idle_text(st: &mut State, now_ms: u64, sample_rate: u32) -> Option<u64> {
+    let State { sched, sessions, .. } = st;
+    let mut next: Option<u64> = None;
+    for (&id, session) in sessions.iter_mut() {
+        let Some(at) = session.idle_at else { continue };
+        if now_ms < at {
+            next = Some(next.map_or(at, |n| n.min(at)));
+            continue;
+        }
+        let busy = session.utterance.is_some() || session.next.is_some() || !session.queue.is_empty();
+        if busy || session.buffered(sample_rate) > IDLE_CUT_AUDIO_LEFT {
+            continue; // looked at again when a worker next comes by
+        }
+        let mut segments = Vec::new();
+        session.segmenter.cut_idle(now_ms, &mut segments);
+        session.idle_at = session.segmenter.idle_deadline();
+        let _ = enqueue(sched, session, id, segments);
+    }
+    next
+}
+
 /// After any change: a stream whose work is all done gets its last frame padded out and its
 /// final event.
 fn settle(st: &mut State, id: StreamId) {
@@ -499,11 +541,14 @@ fn work(shared: &Shared) {
                 if st.shutdown {
                     return;
                 }
-                if let Some(step) = st.sched.next_step(shared.now_ms()) {
+                let now = shared.now_ms();
+                let idle = cut_idle_text(&mut st, now, shared.backend.sample_rate());
+                if let Some(step) = st.sched.next_step(now) {
                     let job = take_job(&mut st, step, &*shared.backend);
                     break (step, job);
                 }
-                st = shared.work.wait_timeout(st, Duration::from_millis(50)).unwrap_or_else(|p| p.into_inner()).0;
+                let nap = idle.map_or(WORKER_NAP, |at| Duration::from_millis(at - now).clamp(Duration::from_millis(1), WORKER_NAP));
+                st = shared.work.wait_timeout(st, nap).unwrap_or_else(|p| p.into_inner()).0;
             }
         };
         let mut spent = StreamTimes::default();

@@ -322,3 +322,31 @@ fn the_wasm_backend_frees_the_streams_of_cancelled_utterances() {
     assert!(snr_db(&expected, &audio) >= 40.0);
     assert_eq!(backend.open_streams().unwrap(), 0);
 }
+
+#[test]
+fn text_that_stalls_mid_clause_is_spoken_without_waiting_for_its_end() {
+    let _alone = ALONE.lock().unwrap_or_else(|p| p.into_inner());
+    let mux = mux(2);
+    let mut l = mux.open(settings(0)).unwrap();
+    // An LLM says this much, then calls a tool for as long as it takes.
+    mux.push(l.handle(), "Let me look ", false).unwrap();
+    mux.push(l.handle(), "that up", false).unwrap();
+    let pushed = Instant::now();
+    let mut audio = Vec::new();
+    let idle = Duration::from_millis(parla_core::segment::IDLE_MS.into());
+    assert_eq!(l.read(&mut audio, idle / 2), Read::Pending, "held while more may come");
+    assert!(matches!(l.read(&mut audio, Duration::from_secs(10)), Read::Frames(_)), "spoken once the text stalls");
+    assert!(pushed.elapsed() >= idle, "{:?}", pushed.elapsed());
+    // The rest comes after the first part has been heard, and is spoken as it would have been.
+    mux.push(l.handle(), " for you. Sunny all week.", true).unwrap();
+    let (rest, events) = drain(&mut l);
+    assert!(rest.len() > audio.len());
+    let spoken: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Segment { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(spoken, ["Let me look that up", "for you.", "Sunny all week."]);
+}
