@@ -1,8 +1,9 @@
 // The parla browser package end to end, in headless Chromium: the demo speaks and the worklet
 // renders audible audio; word boundaries arrive in order on the audio clock; cancel silences
-// within 100 ms; streaming text and synthesize() work; without cross-origin isolation the
-// MessagePort fallback is used; a corrupt or unreachable voice is a clear error in the page; the
-// server engine plays a WebSocket stream (from serve.mjs's stand-in for the native server).
+// within 100 ms; streaming text (also text that stalls mid-clause) and synthesize() work; without
+// cross-origin isolation the MessagePort fallback is used; a corrupt or unreachable voice is a
+// clear error in the page; the server engine plays a WebSocket stream (from serve.mjs's stand-in
+// for the native server).
 //
 // Needs `just web` (www/pkg) and the default voice (`just voice`). Run: `just test-web`.
 
@@ -110,6 +111,35 @@ test('boundaries fire when their audio plays, in order, and speech streams in wh
     assert.ok(Math.abs(wallSpan - audioSpan) < 0.3, `words span ${wallSpan} s on the wall clock, ${audioSpan} s of audio`);
   }
   assert.ok(r.startedMs < r.totalMs, `the first clause plays before the stream ends (${r.startedMs} ms)`);
+  assert.ok(r.result.peak > 0.05);
+  await page.close();
+});
+
+test('a stream whose text stalls mid-clause is heard while it waits for more', async () => {
+  const page = await openDemo(context, `${isolated.url}/demo/`);
+  const r = await page.evaluate(async () => {
+    const tts = window.parlaDemo.tts;
+    const s = tts.stream();
+    const words = [];
+    s.on('boundary', (b) => b.name === 'word' && words.push(b.text));
+    let started = null;
+    s.on('start', () => (started = performance.now()));
+    for (const piece of ['Let ', 'me ', 'look ', 'that ', 'up']) {
+      s.write(piece);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    // Then nothing for three seconds, as from an LLM calling a tool.
+    const stalled = performance.now();
+    await new Promise((r) => setTimeout(r, 3000));
+    const heard = words.slice();
+    s.write(' for you.');
+    const result = await s.end();
+    return { heard, words, startedAfterMs: started === null ? null : started - stalled, result };
+  });
+  assert.notEqual(r.startedAfterMs, null, 'nothing was heard while the text stalled');
+  assert.ok(r.startedAfterMs > 200, `spoken ${r.startedAfterMs} ms into the stall: the text was still flowing then`);
+  assert.deepEqual(r.heard, ['Let', 'me', 'look', 'that', 'up']);
+  assert.deepEqual(r.words, ['Let', 'me', 'look', 'that', 'up', 'for', 'you']);
   assert.ok(r.result.peak > 0.05);
   await page.close();
 });

@@ -34,6 +34,29 @@ function leadCushion() {
   return Number.isFinite(ms) ? Math.ceil((ms * voice.sampleRate) / 1000) : 0xffffffff;
 }
 
+// A stream's text that stops coming mid-clause (an LLM calling a tool after "Let me look that
+// up") is spoken once it has stalled (the core's Speech.idleDeadline) and the audio still queued
+// for the worklet is about to run out: with more left, the text may yet go on and keep its
+// clause whole. About what a clause's encoder and first chunk take.
+const IDLE_CUT_AUDIO_LEFT_MS = 300;
+
+function queuedMs() {
+  return (transport.queued() * frameLen * 1000) / voice.sampleRate;
+}
+
+function armIdle(job) {
+  clearTimeout(job.idleTimer);
+  const at = job.speech?.idleDeadline;
+  if (at === undefined) return;
+  const wait = Math.max(at - performance.now(), queuedMs() - IDLE_CUT_AUDIO_LEFT_MS, 0);
+  job.idleTimer = setTimeout(() => {
+    if (job.cancelled || !job.speech) return;
+    const now = performance.now();
+    if (now < job.speech.idleDeadline || queuedMs() > IDLE_CUT_AUDIO_LEFT_MS) armIdle(job);
+    else if (job.speech.cutIdle(now)) pump();
+  }, wait);
+}
+
 /** Frames go into the shared ring. */
 class RingTransport {
   constructor(ring) {
@@ -41,6 +64,9 @@ class RingTransport {
   }
   free() {
     return this.w.free();
+  }
+  queued() {
+    return this.w.capacity - this.w.free();
   }
   wait() {
     return this.w.waitForRoom(50);
@@ -69,6 +95,9 @@ class PortTransport {
   }
   free() {
     return this.capacity - this.inflight;
+  }
+  queued() {
+    return this.inflight;
   }
   wait() {
     return new Promise((resolve) => {
@@ -127,6 +156,7 @@ function drop(job) {
   const i = queue.indexOf(job);
   if (i >= 0) queue.splice(i, 1);
   jobs.delete(job.id);
+  clearTimeout(job.idleTimer);
   if (job.speech) {
     job.speech.free();
     job.speech = null;
@@ -176,7 +206,10 @@ async function pump() {
       }
       const ms = performance.now() - t0;
       if (!chunk) {
-        if (!job.speech.done) break; // a stream waiting for text; push/end pump again
+        if (!job.speech.done) {
+          armIdle(job); // a stream waiting for text: push, end or the idle cut pump again
+          break;
+        }
         if (job.warmup) {
           post({ type: 'warm', ms: performance.now() - job.t0 });
           drop(job);
@@ -312,7 +345,7 @@ async function handle(m) {
     case 'end': {
       const job = jobs.get(m.id);
       if (!job || job.cancelled) break;
-      if (m.type === 'push') job.speech.push(m.text);
+      if (m.type === 'push') job.speech.pushAt(m.text, performance.now());
       else job.speech.end();
       pump();
       break;

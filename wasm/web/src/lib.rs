@@ -343,17 +343,38 @@ impl Speech {
     /// Adds text (a whole text, or the next piece of a stream such as LLM tokens). Segments
     /// whose end is certain become ready for [`Speech::next_chunk`].
     pub fn push(&mut self, text: &str) -> Result<(), JsError> {
-        if self.ended {
-            return Err(JsError::new("text arrived after the end of the speech's input"));
+        self.take(text, None)
+    }
+
+    /// [`Speech::push`] at `now_ms` (the caller's clock in milliseconds, such as
+    /// `performance.now()`): text held for want of its clause's end can then be spoken by
+    /// [`Speech::cut_idle`] if no more comes (an LLM that pauses mid-clause to call a tool).
+    #[wasm_bindgen(js_name = pushAt)]
+    pub fn push_at(&mut self, text: &str, now_ms: f64) -> Result<(), JsError> {
+        self.take(text, Some(now_ms.max(0.0) as u64))
+    }
+
+    /// When the text held now may be spoken for want of more (the clock of
+    /// [`Speech::push_at`]); `undefined` when nothing waits.
+    #[wasm_bindgen(getter, js_name = idleDeadline)]
+    pub fn idle_deadline(&self) -> Option<f64> {
+        if self.cancelled || self.ended {
+            return None;
         }
-        if self.cancelled {
-            return Ok(());
+        self.segmenter.idle_deadline().map(|t| t as f64)
+    }
+
+    /// Once [`Speech::idle_deadline`] has passed, speaks the text held as if its clause ended
+    /// there; [`Speech::next_chunk`] then has work. Returns whether anything was cut.
+    #[wasm_bindgen(js_name = cutIdle)]
+    pub fn cut_idle(&mut self, now_ms: f64) -> bool {
+        if self.cancelled || self.ended {
+            return false;
         }
-        self.text.push_str(text);
         let mut out = Vec::new();
-        self.segmenter.push(text, &mut out);
+        let cut = self.segmenter.cut_idle(now_ms.max(0.0) as u64, &mut out);
         self.queue.extend(out);
-        Ok(())
+        cut
     }
 
     /// Ends the input: what is pending becomes the last segment.
@@ -447,6 +468,24 @@ impl Speech {
 }
 
 impl Speech {
+    /// Adds text, with its time when the caller keeps one.
+    fn take(&mut self, text: &str, now_ms: Option<u64>) -> Result<(), JsError> {
+        if self.ended {
+            return Err(JsError::new("text arrived after the end of the speech's input"));
+        }
+        if self.cancelled {
+            return Ok(());
+        }
+        self.text.push_str(text);
+        let mut out = Vec::new();
+        match now_ms {
+            Some(now) => self.segmenter.push_at(text, now, &mut out),
+            None => self.segmenter.push(text, &mut out),
+        }
+        self.queue.extend(out);
+        Ok(())
+    }
+
     /// Drops the quiet samples a speech starts with (see [`parla_core::frames::quiet_lead`]), at
     /// most [`regulate::MAX_LEAD_FRAMES`] frames of them, so that playback starts with sound:
     /// the listener hears the first word that much sooner. Only before the speech's first audible

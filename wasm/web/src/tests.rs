@@ -169,6 +169,33 @@ fn a_stream_speaks_as_text_arrives_and_cancels() {
 }
 
 #[wasm_bindgen_test]
+fn a_stream_whose_text_stalls_mid_clause_speaks_it_after_the_idle_time() {
+    let Some(voice) = real_voice() else { return };
+    let mut speech = voice.start(None, JsValue::UNDEFINED).unwrap();
+    speech.push_at("Let me look ", 1000.0).unwrap();
+    speech.push_at("that up", 1040.5).unwrap();
+    assert!(speech.next_chunk().unwrap().is_none(), "held while more may come");
+    let idle = f64::from(parla_core::segment::IDLE_MS);
+    assert_eq!(speech.idle_deadline(), Some(1040.0 + idle));
+    assert!(!speech.cut_idle(1039.0 + idle), "one millisecond early");
+    assert!(speech.cut_idle(1040.0 + idle));
+    assert_eq!(speech.idle_deadline(), None, "nothing held");
+    let chunk = speech.next_chunk().unwrap().expect("the stalled words speak");
+    assert!(chunk.events.iter().any(|e| e.kind == "segment" && e.text == "Let me look that up"));
+    speech.push_at(" for you.", 9000.0).unwrap();
+    speech.end().unwrap();
+    let mut texts = Vec::new();
+    while let Some(c) = speech.next_chunk().unwrap() {
+        texts.extend(c.events.iter().filter(|e| e.kind == "segment").map(|e| e.text.clone()));
+    }
+    assert_eq!(texts, ["for you."]);
+    // Text pushed without a time is never cut for idleness.
+    let mut untimed = voice.start(None, JsValue::UNDEFINED).unwrap();
+    untimed.push("Let me look that up").unwrap();
+    assert_eq!((untimed.idle_deadline(), untimed.cut_idle(f64::MAX)), (None, false));
+}
+
+#[wasm_bindgen_test]
 fn an_utterance_in_one_chunk_decodes_through_the_plan_loading_deferred() {
     let Some(voice) = real_voice_with_first_chunk(64) else { return };
     let mut speech = voice.start(Some("Hi.".into()), JsValue::UNDEFINED).unwrap();
