@@ -71,14 +71,28 @@ pub struct Policy {
     /// gives earlier audio; keeping whole sentences gives the voice the prosody it was trained on.
     pub clauses: bool,
     /// How long held text may wait for more before [`Segmenter::cut_idle`] speaks it (only for
-    /// text pushed with [`Segmenter::push_at`]); `None`: it waits for its end however long.
+    /// text pushed with [`Segmenter::push_at`]), at least: a slow source is waited for
+    /// [`GAP_FACTOR`] times its usual gap, and fewer than [`MIN_WORDS`] words longer still.
+    /// `None`: text waits for its end however long.
     pub idle_ms: Option<u32>,
 }
 
 /// How long streamed text may stall before it is spoken anyway. LLM tokens come every 10–60 ms
 /// and a network adds jitter of a few tens: a gap this long is a pause in the text (a tool
-/// call, a slow model), not the next token on its way.
+/// call), not the next token on its way.
 pub const IDLE_MS: u32 = 300;
+
+/// A source slower than that (a model on a small CPU, a few tokens a second) is waited for this
+/// many times its usual gap between pieces, so that its clauses are not spoken word by word.
+const GAP_FACTOR: u32 = 3;
+/// Longest gap between pieces counted in the usual gap (a pause that was not cut, because audio
+/// was still playing, must not make every later wait long).
+const MAX_GAP_MS: u32 = 2 * IDLE_MS;
+/// Fewer words than this are waited for [`FEW_WORDS_FACTOR`] times as long: a lone "The" is more
+/// likely the start of a clause than all it will say.
+const MIN_WORDS: usize = 3;
+/// See [`MIN_WORDS`].
+const FEW_WORDS_FACTOR: u32 = 3;
 
 impl Default for Policy {
     /// For streaming: clauses, and a short first segment for fast first audio.
@@ -132,6 +146,8 @@ pub struct Segmenter {
     emitted_text: bool,
     /// When text was last pushed with [`Segmenter::push_at`].
     pushed_ms: Option<u64>,
+    /// The usual gap between timed pushes (a moving average), in ms.
+    gap_ms: Option<u32>,
 }
 
 impl Default for Segmenter {
@@ -165,6 +181,7 @@ impl Segmenter {
             rates: Vec::new(),
             emitted_text: false,
             pushed_ms: None,
+            gap_ms: None,
         }
     }
 
@@ -177,6 +194,10 @@ impl Segmenter {
     /// [`Segmenter::push`] at `now_ms` (any clock in milliseconds): text it holds back can then
     /// be spoken by [`Segmenter::cut_idle`] if no more comes.
     pub fn push_at(&mut self, text: &str, now_ms: u64, out: &mut Vec<Segment>) {
+        if let Some(last) = self.pushed_ms {
+            let gap = now_ms.saturating_sub(last).min(MAX_GAP_MS.into()) as u32;
+            self.gap_ms = Some(self.gap_ms.map_or(gap, |g| (3 * g + gap) / 4));
+        }
         self.pushed_ms = Some(now_ms);
         self.push(text, out);
     }
@@ -185,8 +206,13 @@ impl Segmenter {
     /// when nothing speakable is held, or the policy or the caller keeps no time.
     pub fn idle_deadline(&self) -> Option<u64> {
         let (pushed, idle) = (self.pushed_ms?, self.policy.idle_ms?);
-        let held = self.cur.chars().chain(self.pending.chars()).any(char::is_alphanumeric);
-        held.then_some(pushed.saturating_add(u64::from(idle)))
+        let words =
+            self.cur.split_whitespace().chain(self.pending.split_whitespace()).filter(|w| w.chars().any(char::is_alphanumeric)).count();
+        if words == 0 {
+            return None;
+        }
+        let wait = idle.max(GAP_FACTOR * self.gap_ms.unwrap_or(0)) * if words < MIN_WORDS { FEW_WORDS_FACTOR } else { 1 };
+        Some(pushed.saturating_add(u64::from(wait)))
     }
 
     /// Once the idle deadline has passed (at `now_ms`), speaks the text held as if it ended
@@ -210,6 +236,7 @@ impl Segmenter {
         self.rates.clear();
         self.emitted_text = false;
         self.pushed_ms = None;
+        self.gap_ms = None;
     }
 
     fn rate(&self) -> f32 {
@@ -708,10 +735,32 @@ mod tests {
         // A full stop waiting for the next character to decide is a sentence end when the text stalls.
         let mut s = Segmenter::default();
         let mut out = Vec::new();
-        s.push_at("One moment.", 0, &mut out);
+        s.push_at("Please hold on a moment.", 0, &mut out);
         assert!(out.is_empty());
         assert!(s.cut_idle(IDLE_MS as u64, &mut out));
-        assert!(matches!(&out[..], [Segment::Text { text, end: End::Sentence, .. }] if text == "One moment."));
+        assert!(matches!(&out[..], [Segment::Text { text, end: End::Sentence, .. }] if text == "Please hold on a moment."));
+    }
+
+    #[test]
+    fn a_slow_source_is_waited_for_and_a_lone_word_longer() {
+        // A model on a small CPU: a token every 400 ms, more than IDLE_MS, is not cut word by word.
+        let text = "The quick brown fox jumps over the lazy dog, and then it runs far away.";
+        let tokens: Vec<&str> = text.split_inclusive(' ').collect();
+        assert_eq!(timed(&tokens, 400), whole(text));
+        let idle = u64::from(IDLE_MS);
+        let mut s = Segmenter::default();
+        let mut out = Vec::new();
+        s.push_at("Okay", 0, &mut out);
+        assert_eq!(s.idle_deadline(), Some(3 * idle), "one word waits three times as long");
+        s.push_at(" then", 100, &mut out);
+        s.push_at(" hold", 200, &mut out);
+        assert_eq!(s.idle_deadline(), Some(200 + idle), "three words, pieces 100 ms apart");
+        // Gaps of 250 ms: the usual gap rises towards it, and the wait with it.
+        for k in 1..=8 {
+            s.push_at(" on", 200 + 250 * k, &mut out);
+        }
+        let wait = s.idle_deadline().unwrap() - 2200;
+        assert!(wait > idle && wait <= 3 * 250, "{wait} ms");
     }
 
     #[test]
