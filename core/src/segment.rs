@@ -211,7 +211,8 @@ impl Segmenter {
         if words == 0 {
             return None;
         }
-        let wait = idle.max(GAP_FACTOR * self.gap_ms.unwrap_or(0)) * if words < MIN_WORDS { FEW_WORDS_FACTOR } else { 1 };
+        let few = if words < MIN_WORDS { FEW_WORDS_FACTOR } else { 1 };
+        let wait = idle.max(GAP_FACTOR * self.gap_ms.unwrap_or(0)).saturating_mul(few);
         Some(pushed.saturating_add(u64::from(wait)))
     }
 
@@ -761,6 +762,17 @@ mod tests {
         }
         let wait = s.idle_deadline().unwrap() - 2200;
         assert!(wait > idle && wait <= 3 * 250, "{wait} ms");
+    }
+
+    #[test]
+    fn a_long_idle_time_saturates_instead_of_wrapping() {
+        // Three times this is 2 past u32::MAX: wrapped, a lone word would be cut after 2 ms.
+        let idle = u32::MAX / 3 + 1;
+        let mut s = Segmenter::new(Policy { idle_ms: Some(idle), ..Policy::default() });
+        let mut out = Vec::new();
+        s.push_at("Okay", 1_000, &mut out);
+        assert_eq!(s.idle_deadline(), Some(1_000 + u64::from(u32::MAX)));
+        assert!(!s.cut_idle(1_000_000, &mut out) && out.is_empty());
     }
 
     #[test]
