@@ -12,8 +12,9 @@
 //! Text that stops coming in the middle of a clause (an LLM that pauses to call a tool after
 //! "Let me look that up") would otherwise wait, unspoken, for its punctuation. A caller that
 //! passes the time with [`Segmenter::push_at`] can ask [`Segmenter::idle_deadline`] when such
-//! text has waited [`Policy::idle_ms`], and [`Segmenter::cut_idle`] then speaks it. Text that
-//! keeps flowing is never cut this way, so its clauses keep their prosody.
+//! text has waited [`Policy::idle_ms`] and the listener's audio is about to run out, and
+//! [`Segmenter::cut_idle`] then speaks it. Text that keeps flowing is never cut this way, so its
+//! clauses keep their prosody.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -81,6 +82,11 @@ pub struct Policy {
 /// and a network adds jitter of a few tens: a gap this long is a pause in the text (a tool
 /// call), not the next token on its way.
 pub const IDLE_MS: u32 = 300;
+
+/// Held text is spoken for want of more only once the listener has less audio than this left
+/// to hear: about what a clause's encoder and first chunk take under load. With more left, the
+/// text may yet go on and keep its clause whole.
+pub const IDLE_AUDIO_LEFT_MS: u32 = 300;
 
 /// A source slower than that (a model on a small CPU, a few tokens a second) is waited for this
 /// many times its usual gap between pieces, so that its clauses are not spoken word by word.
@@ -202,9 +208,18 @@ impl Segmenter {
         self.push(text, out);
     }
 
-    /// When [`Segmenter::cut_idle`] will speak the text held now if nothing more is pushed; `None`
-    /// when nothing speakable is held, or the policy or the caller keeps no time.
-    pub fn idle_deadline(&self) -> Option<u64> {
+    /// When [`Segmenter::cut_idle`] will speak the text held now if nothing more is pushed and
+    /// the listener's audio runs out at `audio_ends_ms` (a time on the same clock; a time already
+    /// past when it hears nothing): once the text has waited its idle time and less than
+    /// [`IDLE_AUDIO_LEFT_MS`] of audio is left. `None` when nothing speakable is held, or the
+    /// policy or the caller keeps no time.
+    pub fn idle_deadline(&self, audio_ends_ms: u64) -> Option<u64> {
+        let text = self.text_deadline()?;
+        Some(text.max(audio_ends_ms.saturating_sub(IDLE_AUDIO_LEFT_MS.into())))
+    }
+
+    /// When the text held has waited its idle time, whatever the listener still hears.
+    fn text_deadline(&self) -> Option<u64> {
         let (pushed, idle) = (self.pushed_ms?, self.policy.idle_ms?);
         let words =
             self.cur.split_whitespace().chain(self.pending.split_whitespace()).filter(|w| w.chars().any(char::is_alphanumeric)).count();
@@ -216,11 +231,12 @@ impl Segmenter {
         Some(pushed.saturating_add(u64::from(wait)))
     }
 
-    /// Once the idle deadline has passed (at `now_ms`), speaks the text held as if it ended
-    /// there: words, a final full stop or comma and all. A tag or entity not yet complete keeps
-    /// waiting. The next deadline comes with the next push. Returns whether it cut.
-    pub fn cut_idle(&mut self, now_ms: u64, out: &mut Vec<Segment>) -> bool {
-        if self.idle_deadline().is_none_or(|d| now_ms < d) {
+    /// Once the [idle deadline](Segmenter::idle_deadline) for a listener whose audio runs out at
+    /// `audio_ends_ms` has passed (at `now_ms`), speaks the text held as if it ended there: words,
+    /// a final full stop or comma and all. A tag or entity not yet complete keeps waiting. The
+    /// next deadline comes with the next push. Returns whether it cut.
+    pub fn cut_idle(&mut self, now_ms: u64, audio_ends_ms: u64, out: &mut Vec<Segment>) -> bool {
+        if self.idle_deadline(audio_ends_ms).is_none_or(|d| now_ms < d) {
             return false;
         }
         let before = out.len();
@@ -703,7 +719,7 @@ mod tests {
             let at = k as u64 * gap_ms;
             s.push_at(p, at, &mut out);
             for t in at..at + gap_ms {
-                s.cut_idle(t, &mut out);
+                s.cut_idle(t, 0, &mut out);
             }
         }
         s.flush(&mut out);
@@ -724,11 +740,11 @@ mod tests {
         s.push_at("Let me look ", 1_000, &mut out);
         s.push_at("that up", 1_040, &mut out);
         assert!(out.is_empty());
-        assert_eq!(s.idle_deadline(), Some(1_040 + IDLE_MS as u64));
-        assert!(!s.cut_idle(1_039 + IDLE_MS as u64, &mut out), "one millisecond early");
-        assert!(s.cut_idle(1_040 + IDLE_MS as u64, &mut out));
+        assert_eq!(s.idle_deadline(0), Some(1_040 + IDLE_MS as u64));
+        assert!(!s.cut_idle(1_039 + IDLE_MS as u64, 0, &mut out), "one millisecond early");
+        assert!(s.cut_idle(1_040 + IDLE_MS as u64, 0, &mut out));
         assert!(matches!(&out[..], [Segment::Text { text, end: End::Idle, .. }] if text == "Let me look that up"));
-        assert_eq!(s.idle_deadline(), None, "nothing held");
+        assert_eq!(s.idle_deadline(0), None, "nothing held");
         // The text goes on as a later segment would.
         s.push_at(" for you, and tell you what I find.", 5_000, &mut out);
         s.flush(&mut out);
@@ -738,8 +754,23 @@ mod tests {
         let mut out = Vec::new();
         s.push_at("Please hold on a moment.", 0, &mut out);
         assert!(out.is_empty());
-        assert!(s.cut_idle(IDLE_MS as u64, &mut out));
+        assert!(s.cut_idle(IDLE_MS as u64, 0, &mut out));
         assert!(matches!(&out[..], [Segment::Text { text, end: End::Sentence, .. }] if text == "Please hold on a moment."));
+    }
+
+    #[test]
+    fn a_stall_is_spoken_only_as_the_listeners_audio_runs_out() {
+        let mut s = Segmenter::default();
+        let mut out = Vec::new();
+        s.push_at("Let me look that up", 1_000, &mut out);
+        let left = u64::from(IDLE_AUDIO_LEFT_MS);
+        // Audio to hear until 2 000: the text waits until only IDLE_AUDIO_LEFT_MS of it is left.
+        assert_eq!(s.idle_deadline(2_000), Some(2_000 - left));
+        assert!(!s.cut_idle(2_000 - left - 1, 2_000, &mut out), "still more than enough audio");
+        // Audio that ends before the text has waited its idle time changes nothing.
+        assert_eq!(s.idle_deadline(1_100), Some(1_000 + u64::from(IDLE_MS)));
+        assert!(s.cut_idle(2_000 - left, 2_000, &mut out));
+        assert_eq!(texts(&out), ["Let me look that up"]);
     }
 
     #[test]
@@ -752,15 +783,15 @@ mod tests {
         let mut s = Segmenter::default();
         let mut out = Vec::new();
         s.push_at("Okay", 0, &mut out);
-        assert_eq!(s.idle_deadline(), Some(3 * idle), "one word waits three times as long");
+        assert_eq!(s.idle_deadline(0), Some(3 * idle), "one word waits three times as long");
         s.push_at(" then", 100, &mut out);
         s.push_at(" hold", 200, &mut out);
-        assert_eq!(s.idle_deadline(), Some(200 + idle), "three words, pieces 100 ms apart");
+        assert_eq!(s.idle_deadline(0), Some(200 + idle), "three words, pieces 100 ms apart");
         // Gaps of 250 ms: the usual gap rises towards it, and the wait with it.
         for k in 1..=8 {
             s.push_at(" on", 200 + 250 * k, &mut out);
         }
-        let wait = s.idle_deadline().unwrap() - 2200;
+        let wait = s.idle_deadline(0).unwrap() - 2200;
         assert!(wait > idle && wait <= 3 * 250, "{wait} ms");
     }
 
@@ -771,8 +802,8 @@ mod tests {
         let mut s = Segmenter::new(Policy { idle_ms: Some(idle), ..Policy::default() });
         let mut out = Vec::new();
         s.push_at("Okay", 1_000, &mut out);
-        assert_eq!(s.idle_deadline(), Some(1_000 + u64::from(u32::MAX)));
-        assert!(!s.cut_idle(1_000_000, &mut out) && out.is_empty());
+        assert_eq!(s.idle_deadline(0), Some(1_000 + u64::from(u32::MAX)));
+        assert!(!s.cut_idle(1_000_000, 0, &mut out) && out.is_empty());
     }
 
     #[test]
@@ -780,10 +811,10 @@ mod tests {
         let mut s = Segmenter::default();
         let mut out = Vec::new();
         s.push_at("Hello <break ti", 0, &mut out);
-        assert!(s.cut_idle(10_000, &mut out));
+        assert!(s.cut_idle(10_000, 0, &mut out));
         assert_eq!(texts(&out), ["Hello"]);
-        assert_eq!(s.idle_deadline(), None, "no deadline until more text comes");
-        assert!(!s.cut_idle(20_000, &mut out));
+        assert_eq!(s.idle_deadline(0), None, "no deadline until more text comes");
+        assert!(!s.cut_idle(20_000, 0, &mut out));
         s.push_at("me=\"100ms\"/> there.", 30_000, &mut out);
         s.flush(&mut out);
         assert_eq!(out[1], Segment::Break { millis: 100 });
@@ -795,10 +826,10 @@ mod tests {
         let mut s = Segmenter::default();
         let mut out = Vec::new();
         s.push("Let me look that up", &mut out);
-        assert_eq!((s.idle_deadline(), s.cut_idle(u64::MAX, &mut out)), (None, false));
+        assert_eq!((s.idle_deadline(0), s.cut_idle(u64::MAX, 0, &mut out)), (None, false));
         let mut s = Segmenter::new(Policy::whole_text());
         s.push_at("Let me look that up", 0, &mut out);
-        assert_eq!((s.idle_deadline(), s.cut_idle(u64::MAX, &mut out)), (None, false));
+        assert_eq!((s.idle_deadline(0), s.cut_idle(u64::MAX, 0, &mut out)), (None, false));
         assert!(out.is_empty());
     }
 

@@ -28,11 +28,6 @@ use crate::error::HostError;
 /// Decoder frames of silence handed out per step for a `<break>`.
 const SILENCE_CHUNK_FRAMES: usize = 64;
 
-/// Text held past its idle deadline (see [`parla_core::segment`]) is spoken once the stream has
-/// less than this much audio left to play: about what a clause's encoder and first chunk take
-/// under load. With more left, the text may yet go on and keep its clause whole.
-const IDLE_CUT_AUDIO_LEFT: Duration = Duration::from_millis(300);
-
 /// Longest a worker sleeps without looking for idle text (and for steps, should a wake-up be missed).
 const WORKER_NAP: Duration = Duration::from_millis(50);
 
@@ -165,7 +160,8 @@ struct Session {
     times: StreamTimes,
     /// Free frames a decode step needs: below this the stream is blocked.
     needed_frames: usize,
-    /// When the text the segmenter holds may be spoken for want of more ([`Segmenter::idle_deadline`]).
+    /// When the text the segmenter holds has waited its idle time ([`Segmenter::idle_deadline`]
+    /// for a listener with nothing left to hear): no idle cut comes before it.
     idle_at: Option<u64>,
     ended: bool,
     finished: bool,
@@ -337,7 +333,7 @@ impl Mux {
         if end {
             session.segmenter.flush(&mut segments);
         }
-        session.idle_at = session.segmenter.idle_deadline();
+        session.idle_at = session.segmenter.idle_deadline(0);
         enqueue(sched, session, id, segments)?;
         if end {
             session.ended = true;
@@ -485,24 +481,28 @@ fn enqueue(sched: &mut Scheduler, session: &mut Session, id: StreamId, segments:
     Ok(())
 }
 
-/// Speaks the text of streams whose text has stalled past its idle deadline and whose audio is
-/// about to run out (or has not started). Returns the earliest deadline still ahead.
+/// Speaks the text of streams whose text has stalled past its idle deadline (which waits for
+/// the audio they have to run low). Returns the earliest deadline still ahead.
 fn cut_idle_text(st: &mut State, now_ms: u64, sample_rate: u32) -> Option<u64> {
     let State { sched, sessions, .. } = st;
     let mut next: Option<u64> = None;
+    let mut soonest = |at: u64| next = Some(next.map_or(at, |n: u64| n.min(at)));
     for (&id, session) in sessions.iter_mut() {
         let Some(at) = session.idle_at else { continue };
         if now_ms < at {
-            next = Some(next.map_or(at, |n| n.min(at)));
+            soonest(at);
             continue;
         }
-        let busy = session.utterance.is_some() || session.next.is_some() || !session.queue.is_empty();
-        if busy || session.buffered(sample_rate) > IDLE_CUT_AUDIO_LEFT {
-            continue; // looked at again when a worker next comes by
+        if session.utterance.is_some() || session.next.is_some() || !session.queue.is_empty() {
+            continue; // its audio grows: looked at again when a worker next comes by
         }
+        let audio_ends = now_ms.saturating_add(session.buffered(sample_rate).as_millis() as u64);
         let mut segments = Vec::new();
-        session.segmenter.cut_idle(now_ms, &mut segments);
-        session.idle_at = session.segmenter.idle_deadline();
+        session.segmenter.cut_idle(now_ms, audio_ends, &mut segments);
+        session.idle_at = session.segmenter.idle_deadline(0);
+        if let Some(at) = session.segmenter.idle_deadline(audio_ends) {
+            soonest(at);
+        }
         let _ = enqueue(sched, session, id, segments);
     }
     next

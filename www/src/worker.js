@@ -35,26 +35,23 @@ function leadCushion() {
 }
 
 // A stream's text that stops coming mid-clause (an LLM calling a tool after "Let me look that
-// up") is spoken once it has stalled (the core's Speech.idleDeadline) and the audio still queued
-// for the worklet is about to run out: with more left, the text may yet go on and keep its
-// clause whole. About what a clause's encoder and first chunk take.
-const IDLE_CUT_AUDIO_LEFT_MS = 300;
-
-function queuedMs() {
-  return (transport.queued() * frameLen * 1000) / voice.sampleRate;
+// up") is spoken once it has stalled and the audio queued for the worklet is about to run out:
+// the core's Speech.idleDeadline holds the whole rule, given when that audio ends.
+function audioEnds(now) {
+  return now + (transport.queued() * frameLen * 1000) / voice.sampleRate;
 }
 
 function armIdle(job) {
   clearTimeout(job.idleTimer);
-  const at = job.speech?.idleDeadline;
+  const now = performance.now();
+  const at = job.speech?.idleDeadline(audioEnds(now));
   if (at === undefined) return;
-  const wait = Math.max(at - performance.now(), queuedMs() - IDLE_CUT_AUDIO_LEFT_MS, 0);
   job.idleTimer = setTimeout(() => {
     if (job.cancelled || !job.speech) return;
     const now = performance.now();
-    if (now < job.speech.idleDeadline || queuedMs() > IDLE_CUT_AUDIO_LEFT_MS) armIdle(job);
-    else if (job.speech.cutIdle(now)) pump();
-  }, wait);
+    if (job.speech.cutIdle(now, audioEnds(now))) pump();
+    else armIdle(job);
+  }, Math.max(at - now, 0));
 }
 
 /** Frames go into the shared ring. */

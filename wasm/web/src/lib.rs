@@ -269,6 +269,12 @@ fn number(o: &JsValue, key: &str) -> Result<Option<f64>, JsError> {
     }
 }
 
+/// A time in milliseconds on the page's clock (`performance.now()`); a negative one, or NaN,
+/// is the clock's start, and a huge one saturates.
+fn clock(ms: f64) -> u64 {
+    ms.max(0.0) as u64
+}
+
 fn set(o: &Object, key: &str, value: JsValue) {
     // Setting a plain property on a fresh object cannot fail.
     let _ = Reflect::set(o, &JsValue::from_str(key), &value);
@@ -351,28 +357,29 @@ impl Speech {
     /// [`Speech::cut_idle`] if no more comes (an LLM that pauses mid-clause to call a tool).
     #[wasm_bindgen(js_name = pushAt)]
     pub fn push_at(&mut self, text: &str, now_ms: f64) -> Result<(), JsError> {
-        self.take(text, Some(now_ms.max(0.0) as u64))
+        self.take(text, Some(clock(now_ms)))
     }
 
-    /// When the text held now may be spoken for want of more (the clock of
-    /// [`Speech::push_at`]); `undefined` when nothing waits.
-    #[wasm_bindgen(getter, js_name = idleDeadline)]
-    pub fn idle_deadline(&self) -> Option<f64> {
+    /// When the text held now may be spoken for want of more, for a listener whose queued audio
+    /// runs out at `audio_ends_ms` (both on the clock of [`Speech::push_at`]): once it has
+    /// waited its idle time and the audio is about to run out. `undefined` when nothing waits.
+    #[wasm_bindgen(js_name = idleDeadline)]
+    pub fn idle_deadline(&self, audio_ends_ms: f64) -> Option<f64> {
         if self.cancelled || self.ended {
             return None;
         }
-        self.segmenter.idle_deadline().map(|t| t as f64)
+        self.segmenter.idle_deadline(clock(audio_ends_ms)).map(|t| t as f64)
     }
 
     /// Once [`Speech::idle_deadline`] has passed, speaks the text held as if its clause ended
     /// there; [`Speech::next_chunk`] then has work. Returns whether anything was cut.
     #[wasm_bindgen(js_name = cutIdle)]
-    pub fn cut_idle(&mut self, now_ms: f64) -> bool {
+    pub fn cut_idle(&mut self, now_ms: f64, audio_ends_ms: f64) -> bool {
         if self.cancelled || self.ended {
             return false;
         }
         let mut out = Vec::new();
-        let cut = self.segmenter.cut_idle(now_ms.max(0.0) as u64, &mut out);
+        let cut = self.segmenter.cut_idle(clock(now_ms), clock(audio_ends_ms), &mut out);
         self.queue.extend(out);
         cut
     }

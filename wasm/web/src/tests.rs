@@ -176,10 +176,14 @@ fn a_stream_whose_text_stalls_mid_clause_speaks_it_after_the_idle_time() {
     speech.push_at("that up", 1040.5).unwrap();
     assert!(speech.next_chunk().unwrap().is_none(), "held while more may come");
     let idle = f64::from(parla_core::segment::IDLE_MS);
-    assert_eq!(speech.idle_deadline(), Some(1040.0 + idle));
-    assert!(!speech.cut_idle(1039.0 + idle), "one millisecond early");
-    assert!(speech.cut_idle(1040.0 + idle));
-    assert_eq!(speech.idle_deadline(), None, "nothing held");
+    assert_eq!(speech.idle_deadline(0.0), Some(1040.0 + idle));
+    // With audio queued until 2 000, the words wait until it is about to run out.
+    let left = f64::from(parla_core::segment::IDLE_AUDIO_LEFT_MS);
+    assert_eq!(speech.idle_deadline(2000.0), Some(2000.0 - left));
+    assert!(!speech.cut_idle(1999.0 - left, 2000.0), "more than enough audio left");
+    assert!(!speech.cut_idle(1039.0 + idle, 0.0), "one millisecond early");
+    assert!(speech.cut_idle(1040.0 + idle, 0.0));
+    assert_eq!(speech.idle_deadline(0.0), None, "nothing held");
     let chunk = speech.next_chunk().unwrap().expect("the stalled words speak");
     assert!(chunk.events.iter().any(|e| e.kind == "segment" && e.text == "Let me look that up"));
     speech.push_at(" for you.", 9000.0).unwrap();
@@ -192,7 +196,7 @@ fn a_stream_whose_text_stalls_mid_clause_speaks_it_after_the_idle_time() {
     // Text pushed without a time is never cut for idleness.
     let mut untimed = voice.start(None, JsValue::UNDEFINED).unwrap();
     untimed.push("Let me look that up").unwrap();
-    assert_eq!((untimed.idle_deadline(), untimed.cut_idle(f64::MAX)), (None, false));
+    assert_eq!((untimed.idle_deadline(0.0), untimed.cut_idle(f64::MAX, 0.0)), (None, false));
 }
 
 #[wasm_bindgen_test]
