@@ -9,6 +9,7 @@
 pub mod encoder;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod kernel;
+pub mod norm;
 pub mod pulse;
 pub mod spline;
 pub mod surgery;

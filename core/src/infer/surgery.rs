@@ -54,6 +54,8 @@ pub struct Halves {
     pub multi_speaker: bool,
     /// How many of the duration predictor's splines became one op ([`super::spline`]).
     pub fused_splines: usize,
+    /// How many layer norms became one op ([`super::norm`]).
+    pub fused_norms: usize,
 }
 
 /// Names of the encoder's inputs, in order (`sid` only for multi-speaker voices).
@@ -121,13 +123,14 @@ impl Index {
     }
 }
 
-/// Splits and rewrites a Piper model, its splines fused. Consumes the proto so the weights
-/// move, not copy.
+/// Splits and rewrites a Piper model, its splines and layer norms fused. Consumes the proto so
+/// the weights move, not copy.
 pub fn split(model: ModelProto) -> Result<Halves> {
     split_with(model, true)
 }
 
-/// [`split`], with the duration predictor's splines fused into one op each or left as exported.
+/// [`split`], with the duration predictor's splines and the layer norms fused into one op each
+/// or left as exported.
 pub fn split_with(mut model: ModelProto, fuse: bool) -> Result<Halves> {
     let opset = model
         .opset_import
@@ -150,7 +153,7 @@ pub fn split_with(mut model: ModelProto, fuse: bool) -> Result<Halves> {
 
     let anchors = Anchors::find(&graph)?;
     rewrite_attention(&mut graph)?;
-    let fused_splines = if fuse { fuse_splines(&mut graph) } else { 0 };
+    let (fused_splines, fused_norms) = if fuse { (fuse_splines(&mut graph), fuse_norms(&mut graph)) } else { (0, 0) };
     // The duration predictor's noise becomes an input; the prior's noise is replaced by ours.
     for n in &mut graph.node {
         for t in &mut n.input {
@@ -190,7 +193,7 @@ pub fn split_with(mut model: ModelProto, fuse: bool) -> Result<Halves> {
         graph: Some(g),
         ..Default::default()
     };
-    Ok(Halves { encoder: half(encoder), decoder: half(decoder), multi_speaker, fused_splines })
+    Ok(Halves { encoder: half(encoder), decoder: half(decoder), multi_speaker, fused_splines, fused_norms })
 }
 
 /// Sends each item to the encoder, the decoder, both (cloned) or neither, moving rather than
@@ -484,6 +487,68 @@ fn fuse_splines(g: &mut GraphProto) -> usize {
     fused_count
 }
 
+/// Replaces each layer norm over channels that the export spells out ([`super::norm`]) with one
+/// node of [`super::norm::OP_TYPE`]. The op takes the place of the transpose back to
+/// channels-first and keeps its output's name; a subgraph of another shape is kept, and tract
+/// runs it as before. Returns how many were fused. The replaced nodes are left unreferenced,
+/// and the split leaves them out.
+fn fuse_norms(g: &mut GraphProto) -> usize {
+    let idx = Index::new(g);
+    let fused: Vec<(usize, NodeProto)> =
+        g.node.iter().enumerate().filter_map(|(at, last)| Some((at, channel_norm(g, &idx, last)?))).collect();
+    let count = fused.len();
+    for (at, op) in fused {
+        g.node[at] = op;
+    }
+    count
+}
+
+/// The fused op for the layer norm whose last node is `last`, if it is one: `Transpose(x)` to
+/// channels-last, `ReduceMean` over the last axis, `Sub`, `Pow` 2, `ReduceMean`, `Add` ε, `Sqrt`,
+/// `Div`, `Mul` by a `[C]` scale, `Add` a `[C]` shift, and `last`, the `Transpose` back.
+fn channel_norm(g: &GraphProto, idx: &Index, last: &NodeProto) -> Option<NodeProto> {
+    let swaps = |n: &NodeProto| n.op_type == "Transpose" && n.attribute.iter().any(|a| a.name == "perm" && a.ints == [0, 2, 1]);
+    let from = |t: &str, op: &str| idx.producer(g, t).filter(|n| n.op_type == op && n.input.len() == 2);
+    let mean_of = |t: &str| {
+        let n = idx.producer(g, t).filter(|n| n.op_type == "ReduceMean" && n.input.len() == 1)?;
+        let attr = |name: &str| n.attribute.iter().find(|a| a.name == name);
+        let last_axis = attr("axes").is_some_and(|a| a.ints == [-1] || a.ints == [2]);
+        (last_axis && attr("keepdims").is_none_or(|a| a.i == 1)).then_some(&n.input[0])
+    };
+    // One input a `[C]` initializer, the other the data: (data, initializer).
+    let channel_param = |n: &NodeProto| -> Option<(String, String)> {
+        let is_param = |t: &String| g.initializer.iter().any(|w| &w.name == t && w.dims.len() == 1);
+        match (is_param(&n.input[0]), is_param(&n.input[1])) {
+            (false, true) => Some((n.input[0].clone(), n.input[1].clone())),
+            (true, false) => Some((n.input[1].clone(), n.input[0].clone())),
+            _ => None,
+        }
+    };
+    if !swaps(last) || last.input.len() != 1 {
+        return None;
+    }
+    let (scaled, shift) = channel_param(from(&last.input[0], "Add")?)?;
+    let (normed, scale) = channel_param(from(&scaled, "Mul")?)?;
+    let div = from(&normed, "Div")?;
+    let (centred, root) = (&div.input[0], &div.input[1]);
+    let plus_eps = from(&idx.producer(g, root).filter(|n| n.op_type == "Sqrt")?.input[0], "Add")?;
+    let (eps, var) = match (constant_f32(g, idx, &plus_eps.input[1]), constant_f32(g, idx, &plus_eps.input[0])) {
+        (Some(eps), _) => (eps, &plus_eps.input[0]),
+        (None, Some(eps)) => (eps, &plus_eps.input[1]),
+        (None, None) => return None,
+    };
+    let square = from(mean_of(var)?, "Pow")?;
+    let sub = from(centred, "Sub")?;
+    let first = idx.producer(g, &sub.input[0]).filter(|n| swaps(n) && n.input.len() == 1)?;
+    let same_input = square.input[0] == *centred && *mean_of(&sub.input[1])? == sub.input[0];
+    if !same_input || constant_f32(g, idx, &square.input[1]) != Some(2.0) || !(eps.is_finite() && eps >= 0.0) {
+        return None;
+    }
+    let mut op = node(super::norm::OP_TYPE, &last.name, &[&first.input[0], &scale, &shift], &[attr_f32("epsilon", eps)]);
+    op.output = last.output.clone();
+    Some(op)
+}
+
 /// The value of `tensor` if it is one f32, from the initializers or a `Constant` node.
 fn constant_f32(g: &GraphProto, idx: &Index, tensor: &str) -> Option<f32> {
     let t = match g.initializer.iter().find(|t| t.name == tensor) {
@@ -639,6 +704,62 @@ mod tests {
             nodes.insert(3, node("LessOrEqual", &t("LessOrEqual"), &[&t("Split_output_1"), &t("bound")], &[]));
         }
         GraphProto { node: nodes, initializer, ..Default::default() }
+    }
+
+    /// A layer norm over channels as Piper exports it, reading `x` and read by `after`.
+    /// `exponent`: the power the variance squares with (2 in a real one).
+    fn layer_norm(exponent: f32, axes: &[i64]) -> GraphProto {
+        let p = "/enc_p/encoder/norm_layers_1.0/";
+        let t = |s: &str| format!("{p}{s}");
+        let scalar = |name: String, v: f32| TensorProto { name, data_type: DataType::Float as i32, float_data: vec![v], ..Default::default() };
+        let channels = |name: &str| TensorProto {
+            name: name.into(),
+            dims: vec![4],
+            data_type: DataType::Float as i32,
+            float_data: vec![1.0; 4],
+            ..Default::default()
+        };
+        let swap = [attr_ints("perm", &[0, 2, 1])];
+        let mean = [attr_ints("axes", axes)];
+        let nodes = vec![
+            node("Transpose", &t("Transpose"), &["x"], &swap),
+            node("ReduceMean", &t("ReduceMean"), &[&t("Transpose")], &mean),
+            node("Sub", &t("Sub"), &[&t("Transpose"), &t("ReduceMean")], &[]),
+            node("Pow", &t("Pow"), &[&t("Sub"), &t("two")], &[]),
+            node("ReduceMean", &t("ReduceMean_1"), &[&t("Pow")], &mean),
+            node("Add", &t("Add"), &[&t("ReduceMean_1"), &t("eps")], &[]),
+            node("Sqrt", &t("Sqrt"), &[&t("Add")], &[]),
+            node("Div", &t("Div"), &[&t("Sub"), &t("Sqrt")], &[]),
+            node("Mul", &t("Mul"), &[&t("Div"), "gamma"], &[]),
+            node("Add", &t("Add_1"), &[&t("Mul"), "beta"], &[]),
+            node("Transpose", &t("Transpose_1"), &[&t("Add_1")], &swap),
+            node("Relu", "after", &[&t("Transpose_1")], &[]),
+        ];
+        let initializer = vec![scalar(t("two"), exponent), scalar(t("eps"), 1e-5), channels("gamma"), channels("beta")];
+        GraphProto { node: nodes, initializer, ..Default::default() }
+    }
+
+    #[test]
+    fn a_layer_norm_of_piper_shape_becomes_one_op() {
+        for axes in [[-1], [2]] {
+            let mut g = layer_norm(2.0, &axes);
+            assert_eq!(fuse_norms(&mut g), 1);
+            let op = g.node.iter().find(|n| n.op_type == super::super::norm::OP_TYPE).expect("the op");
+            assert_eq!(op.input, ["x", "gamma", "beta"]);
+            assert_eq!(op.attribute.iter().find(|a| a.name == "epsilon").map(|a| a.f), Some(1e-5));
+            let after = g.node.iter().find(|n| n.name == "after").unwrap();
+            assert_eq!(after.input, op.output, "its reader reads the op");
+        }
+    }
+
+    #[test]
+    fn a_norm_of_another_shape_keeps_its_subgraph() {
+        for (exponent, axes) in [(3.0, [-1]), (2.0, [1])] {
+            let mut g = layer_norm(exponent, &axes);
+            let before = g.clone();
+            assert_eq!(fuse_norms(&mut g), 0);
+            assert_eq!(g, before);
+        }
     }
 
     #[test]

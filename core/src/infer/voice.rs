@@ -41,11 +41,12 @@ pub struct LoadOptions {
     /// shorter inputs are padded to the smallest that holds them and encode faster. Empty: one
     /// plan for any length (quicker to load, less memory, slower to run).
     pub encoder_lengths: Vec<usize>,
-    /// Run the duration predictor's splines as one op each ([`super::spline`]) instead of the
-    /// thousand nodes the export spells them out in. On by default: the encoder's outputs are
-    /// bit-identical (checked on 20 100 phonemes) and natively the default voice loads in
-    /// 470–600 ms instead of 750. Off only to check that claim.
-    pub fuse_splines: bool,
+    /// Run the subgraphs the export spells out node by node as one op each: the duration
+    /// predictor's splines ([`super::spline`]; a thousand nodes) and the layer norms
+    /// ([`super::norm`]; eleven nodes each, 36 times). On by default: the splines' outputs are
+    /// bit-identical (checked on 20 100 phonemes), the norms' equal to rounding, and natively
+    /// the default voice loads in about half the time. Off only to check those claims.
+    pub fuse_subgraphs: bool,
 }
 
 impl Default for LoadOptions {
@@ -58,7 +59,7 @@ impl LoadOptions {
     /// Options for this chunking, without window plans for a streaming decoder or fixed-length
     /// encoder plans: the quickest to load, for a voice that speaks once and exits.
     pub fn new(chunking: Chunking) -> LoadOptions {
-        LoadOptions { chunking, window_plans: false, defer_general: false, encoder_lengths: Vec::new(), fuse_splines: true }
+        LoadOptions { chunking, window_plans: false, defer_general: false, encoder_lengths: Vec::new(), fuse_subgraphs: true }
     }
 
     /// Options for a voice that stays loaded to speak many utterances (a server, an app): those
@@ -113,8 +114,10 @@ pub struct Voice {
     channels: usize,
     hop: usize,
     encoder: Encoder,
-    /// Spline subgraphs run as one op ([`LoadOptions::fuse_splines`]).
+    /// Spline subgraphs run as one op ([`LoadOptions::fuse_subgraphs`]).
     fused_splines: usize,
+    /// Layer norms run as one op (the same).
+    fused_norms: usize,
     general: Mutex<General>,
     decoder_fixed: Vec<(usize, Plan)>,
     /// The decoder as a streaming model ([`super::pulse`]); `None` if this voice's decoder
@@ -143,6 +146,7 @@ impl core::fmt::Debug for Voice {
             .field("hop", &self.hop)
             .field("encoder_lengths", &self.encoder.fixed_lengths().collect::<Vec<_>>())
             .field("fused_splines", &self.fused_splines)
+            .field("fused_norms", &self.fused_norms)
             .field("windows", &self.decoder_fixed.iter().map(|w| w.0).collect::<Vec<_>>())
             .finish()
     }
@@ -151,6 +155,7 @@ impl core::fmt::Debug for Voice {
 fn onnx_loader() -> tract_onnx::Onnx {
     let mut onnx = tract_onnx::onnx().with_ignore_output_shapes(true).with_ignore_output_types(true).with_ignore_value_info(true);
     onnx.op_register.insert(super::spline::OP_TYPE, super::spline::onnx_op);
+    onnx.op_register.insert(super::norm::OP_TYPE, super::norm::onnx_op);
     onnx
 }
 
@@ -163,12 +168,12 @@ impl Voice {
     pub fn load(onnx: &[u8], config_json: &[u8], options: &LoadOptions) -> Result<Arc<Voice>, VoiceError> {
         let config = VoiceConfig::from_json(config_json)?;
         let proto = tract_onnx::pb::ModelProto::decode(onnx)?;
-        let halves = guard("splitting the model", || Ok(surgery::split_with(proto, options.fuse_splines)?))?;
+        let halves = guard("splitting the model", || Ok(surgery::split_with(proto, options.fuse_subgraphs)?))?;
         guard("preparing the model", || Voice::from_halves(config, halves, options)).map(Arc::new)
     }
 
     fn from_halves(config: VoiceConfig, halves: Halves, options: &LoadOptions) -> Result<Voice, VoiceError> {
-        let Halves { encoder, decoder, multi_speaker, fused_splines } = halves;
+        let Halves { encoder, decoder, multi_speaker, fused_splines, fused_norms } = halves;
         if multi_speaker != (config.num_speakers > 1) && !multi_speaker {
             return Err(crate::Error::ConfigInvalid("config has several speakers, model takes no sid").into());
         }
@@ -246,6 +251,7 @@ impl Voice {
             hop,
             encoder,
             fused_splines,
+            fused_norms,
             general: Mutex::new(general),
             decoder_fixed,
             decoder_pulsed,
