@@ -711,7 +711,8 @@ mod tests {
     fn layer_norm(exponent: f32, axes: &[i64]) -> GraphProto {
         let p = "/enc_p/encoder/norm_layers_1.0/";
         let t = |s: &str| format!("{p}{s}");
-        let scalar = |name: String, v: f32| TensorProto { name, data_type: DataType::Float as i32, float_data: vec![v], ..Default::default() };
+        let scalar =
+            |name: String, v: f32| TensorProto { name, data_type: DataType::Float as i32, float_data: vec![v], ..Default::default() };
         let channels = |name: &str| TensorProto {
             name: name.into(),
             dims: vec![4],

@@ -45,7 +45,8 @@ pub struct LoadOptions {
     /// predictor's splines ([`super::spline`]; a thousand nodes) and the layer norms
     /// ([`super::norm`]; eleven nodes each, 36 times). On by default: the splines' outputs are
     /// bit-identical (checked on 20 100 phonemes), the norms' equal to rounding, and natively
-    /// the default voice loads in about half the time. Off only to check those claims.
+    /// the default voice's model is prepared in about 0.39 s instead of 0.75 s. Off only to
+    /// check those claims.
     pub fuse_subgraphs: bool,
 }
 
