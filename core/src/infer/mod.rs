@@ -17,6 +17,7 @@ mod synth;
 mod voice;
 
 pub use pulse::DecoderStream;
+pub use surgery::Fusions;
 pub use synth::{Chunk, Synthesis};
 pub use voice::{Encoded, LoadOptions, Request, Voice};
 

@@ -123,15 +123,30 @@ impl Index {
     }
 }
 
+/// Which subgraphs the export spells out node by node are rewritten as one op each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fusions {
+    /// The duration predictor's rational-quadratic splines ([`super::spline`]).
+    pub splines: bool,
+    /// The layer norms over channels ([`super::norm`]).
+    pub norms: bool,
+}
+
+impl Fusions {
+    /// Every fusion: the quickest to prepare and to run.
+    pub const ALL: Fusions = Fusions { splines: true, norms: true };
+    /// The graph as exported, to check the fused ops against.
+    pub const NONE: Fusions = Fusions { splines: false, norms: false };
+}
+
 /// Splits and rewrites a Piper model, its splines and layer norms fused. Consumes the proto so
 /// the weights move, not copy.
 pub fn split(model: ModelProto) -> Result<Halves> {
-    split_with(model, true)
+    split_with(model, Fusions::ALL)
 }
 
-/// [`split`], with the duration predictor's splines and the layer norms fused into one op each
-/// or left as exported.
-pub fn split_with(mut model: ModelProto, fuse: bool) -> Result<Halves> {
+/// [`split`], with the chosen subgraphs fused into one op each and the rest left as exported.
+pub fn split_with(mut model: ModelProto, fuse: Fusions) -> Result<Halves> {
     let opset = model
         .opset_import
         .iter()
@@ -153,7 +168,8 @@ pub fn split_with(mut model: ModelProto, fuse: bool) -> Result<Halves> {
 
     let anchors = Anchors::find(&graph)?;
     rewrite_attention(&mut graph)?;
-    let (fused_splines, fused_norms) = if fuse { (fuse_splines(&mut graph), fuse_norms(&mut graph)) } else { (0, 0) };
+    let fused_splines = if fuse.splines { fuse_splines(&mut graph) } else { 0 };
+    let fused_norms = if fuse.norms { fuse_norms(&mut graph) } else { 0 };
     // The duration predictor's noise becomes an input; the prior's noise is replaced by ours.
     for n in &mut graph.node {
         for t in &mut n.input {

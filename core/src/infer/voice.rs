@@ -11,7 +11,7 @@ use tract_onnx::tract_core::internal::DimLike;
 
 use super::encoder::{Encoder, FIXED_LENGTHS};
 use super::pulse::{DecoderStream, PulsedPlan};
-use super::surgery::{self, Halves};
+use super::surgery::{self, Fusions, Halves};
 use super::synth::Synthesis;
 use super::{plan_for_length, Plan, VoiceError};
 use crate::chunk::{Chunking, Window};
@@ -41,13 +41,13 @@ pub struct LoadOptions {
     /// shorter inputs are padded to the smallest that holds them and encode faster. Empty: one
     /// plan for any length (quicker to load, less memory, slower to run).
     pub encoder_lengths: Vec<usize>,
-    /// Run the subgraphs the export spells out node by node as one op each: the duration
+    /// Which subgraphs the export spells out node by node run as one op each: the duration
     /// predictor's splines ([`super::spline`]; a thousand nodes) and the layer norms
-    /// ([`super::norm`]; eleven nodes each, 36 times). On by default: the splines' outputs are
+    /// ([`super::norm`]; eleven nodes each, 36 times). All by default: the splines' outputs are
     /// bit-identical (checked on 20 100 phonemes), the norms' equal to rounding, and natively
-    /// the default voice's model is prepared in about 0.39 s instead of 0.75 s. Off only to
+    /// the default voice's model is prepared in about 0.39 s instead of 0.75 s. Fewer only to
     /// check those claims.
-    pub fuse_subgraphs: bool,
+    pub fuse: Fusions,
 }
 
 impl Default for LoadOptions {
@@ -60,7 +60,7 @@ impl LoadOptions {
     /// Options for this chunking, without window plans for a streaming decoder or fixed-length
     /// encoder plans: the quickest to load, for a voice that speaks once and exits.
     pub fn new(chunking: Chunking) -> LoadOptions {
-        LoadOptions { chunking, window_plans: false, defer_general: false, encoder_lengths: Vec::new(), fuse_subgraphs: true }
+        LoadOptions { chunking, window_plans: false, defer_general: false, encoder_lengths: Vec::new(), fuse: Fusions::ALL }
     }
 
     /// Options for a voice that stays loaded to speak many utterances (a server, an app): those
@@ -115,7 +115,7 @@ pub struct Voice {
     channels: usize,
     hop: usize,
     encoder: Encoder,
-    /// Spline subgraphs run as one op ([`LoadOptions::fuse_subgraphs`]).
+    /// Spline subgraphs run as one op ([`LoadOptions::fuse`]).
     fused_splines: usize,
     /// Layer norms run as one op (the same).
     fused_norms: usize,
@@ -169,7 +169,7 @@ impl Voice {
     pub fn load(onnx: &[u8], config_json: &[u8], options: &LoadOptions) -> Result<Arc<Voice>, VoiceError> {
         let config = VoiceConfig::from_json(config_json)?;
         let proto = tract_onnx::pb::ModelProto::decode(onnx)?;
-        let halves = guard("splitting the model", || Ok(surgery::split_with(proto, options.fuse_subgraphs)?))?;
+        let halves = guard("splitting the model", || Ok(surgery::split_with(proto, options.fuse)?))?;
         guard("preparing the model", || Voice::from_halves(config, halves, options)).map(Arc::new)
     }
 
