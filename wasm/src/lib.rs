@@ -124,7 +124,7 @@ pub unsafe extern "C" fn parla_voice_load(
     STATE.with_borrow_mut(|s| {
         s.streams.clear();
         s.voice = None;
-        match Voice::load(&onnx, &json, &LoadOptions::new(chunking)) {
+        match Voice::load_owned(onnx, &json, &LoadOptions::new(chunking)) {
             Ok(v) => {
                 s.voice = Some(v);
                 0

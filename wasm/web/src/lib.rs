@@ -97,7 +97,7 @@ impl Voice {
     /// to `chunk_size` (default 64); `context` frames are decoded on each side and dropped
     /// (default 24, which matches whole-utterance decoding).
     pub fn load(
-        onnx: &[u8],
+        onnx: Vec<u8>,
         json: &[u8],
         chunk_first: Option<u32>,
         chunk_size: Option<u32>,
@@ -115,7 +115,7 @@ impl Voice {
             context: frames(context, steady.context).min(256),
         };
         let options = LoadOptions { defer_general: true, ..LoadOptions::new(chunking) };
-        let inner = CoreVoice::load(onnx, json, &options).map_err(load_error)?;
+        let inner = CoreVoice::load_owned(onnx, json, &options).map_err(load_error)?;
         Ok(Voice { inner, chunking })
     }
 

@@ -25,7 +25,7 @@ fn message(e: JsValue) -> String {
 }
 
 fn load_err(onnx: &[u8], json: &[u8]) -> String {
-    match Voice::load(onnx, json, None, None, None) {
+    match Voice::load(onnx.to_vec(), json, None, None, None) {
         Ok(_) => panic!("a broken voice loaded"),
         Err(e) => message(e.into()),
     }
@@ -70,7 +70,7 @@ fn real_voice_with_first_chunk(frames: u32) -> Option<Voice> {
         console_log!("no voice file here (browser, or `just voice` not run): skipping");
         return None;
     };
-    Some(Voice::load(&onnx, &json, Some(frames), None, None).map_err(|e| message(e.into())).expect("the voice loads"))
+    Some(Voice::load(onnx, &json, Some(frames), None, None).map_err(|e| message(e.into())).expect("the voice loads"))
 }
 
 fn rms(x: &[f32]) -> f32 {
