@@ -144,7 +144,7 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t = EngineKind::Wasm)]
     pub engine: EngineKind,
     /// Guest instances per voice for the wasm engine, each with its own copy of the voice
-    /// (about 200 MB for a medium one). A clause is decoded in the instance that encoded it,
+    /// (about 135 MB for a medium one). A clause is decoded in the instance that encoded it,
     /// so with only one per worker, streams pile up on an instance that serves them alone.
     /// Default: two per worker.
     #[arg(long, value_name = "N")]

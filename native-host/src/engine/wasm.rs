@@ -276,6 +276,12 @@ impl WasmEngine {
         Ok(buf)
     }
 
+    /// Bytes of the guest's linear memory. WebAssembly memory only grows, so this is the most
+    /// the instance has needed so far: after loading, about what each instance of a voice costs.
+    pub fn memory_bytes(&self) -> usize {
+        self.x.memory.data_size(&self.store)
+    }
+
     /// Reads `n` f32 samples of the last chunk out of guest memory into `out`.
     fn read_chunk(&mut self, n: usize, out: &mut Vec<f32>) -> Result<(), HostError> {
         out.clear();
