@@ -295,7 +295,15 @@ async fn catalog_health_metrics_and_static_files() {
     let json = c.get(format!("{}/voices/en_US-joe-medium.onnx.json", s.base)).send().await.unwrap();
     assert_eq!(json.status(), 200);
     assert_eq!(json.headers()["cross-origin-embedder-policy"], "require-corp");
+    assert_eq!(json.headers()["cache-control"], "no-cache");
     assert!(json.json::<Value>().await.unwrap()["phoneme_id_map"].is_object());
+    // Kept by the browser but checked before each use: unchanged, a 304 without the file.
+    let index = c.get(format!("{}/src/index.js", s.base)).send().await.unwrap();
+    assert_eq!(index.headers()["cache-control"], "no-cache");
+    let modified = index.headers()["last-modified"].clone();
+    let again = c.get(format!("{}/src/index.js", s.base)).header("if-modified-since", modified).send().await.unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
     let missing = c.get(format!("{}/no-such-file.js", s.base)).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     assert_eq!(missing.headers()["cross-origin-embedder-policy"], "require-corp");

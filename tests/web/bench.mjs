@@ -10,7 +10,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import os from 'node:os';
 import { startServer, ROOT } from './serve.mjs';
-import { launch, openDemo } from './browser.mjs';
+import { launch, launchWithProfile, openDemo } from './browser.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -36,7 +36,7 @@ const raw = fs.readFileSync(wasm);
 const gz = zlib.gzipSync(raw, { level: 9 });
 console.log(`web wasm_size_mb raw=${f(raw.length / 1e6, 2)} gzip=${f(gz.length / 1e6, 2)}`);
 
-const server = await startServer({ isolate: ENGINE === 'wasm' });
+const server = await startServer({ isolate: ENGINE === 'wasm', revalidate: true });
 const browser = await launch();
 try {
   const context = await browser.newContext();
@@ -119,6 +119,30 @@ try {
   console.log(`web rtf whole=${f(rtf.whole, 3)} streaming=${f(rtf.stream, 3)} (${f(rtf.seconds)} s of audio; synthesis time / audio time)`);
   console.log(`web underruns=${rtf.underruns} (worklet, whole run; ${ttfa.underruns} of them in the time-to-first-audio runs)`);
   await page.close();
+
+  // A returning visitor: a browser with a profile on disk keeps the files it was served
+  // (revalidated) and, for the module, the code V8 optimised while the last visit ran. The
+  // figure is a new browser's first createParla on a profile that visited once before.
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'parla-bench-profile-'));
+  try {
+    for (const visit of ['first', 'returning']) {
+      const ctx = await launchWithProfile(profile);
+      try {
+        const p = await openDemo(ctx, `${server.url}/demo/?engine=${ENGINE}`);
+        const m = await p.evaluate(() => window.parlaDemo.tts?.metrics() ?? { error: window.parlaDemo.error });
+        if (m.error) throw new Error(`the demo failed on a profile: ${m.error}`);
+        if (visit === 'returning') {
+          console.log(`web voice_ready_returning_ms=${f(m.voiceReadyMs, 0)} (a new browser's first createParla on a profile that visited once: the engine's optimised code comes from the browser's cache)`);
+        }
+        await p.evaluate(() => window.parlaDemo.tts.warm);
+        await new Promise((r) => setTimeout(r, 4000)); // V8 writes the code a moment after optimising it
+      } finally {
+        await ctx.close();
+      }
+    }
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
   const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
   console.log(`web machine cpus=${os.cpus().length} loadavg=${load} (figures are wall-clock: other work on the machine slows them)`);
 } finally {

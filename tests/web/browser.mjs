@@ -6,22 +6,35 @@ import fs from 'node:fs';
 
 export const CHROMIUM = process.env.PARLA_CHROMIUM || '/usr/bin/chromium';
 
-export async function launch() {
+const OPTIONS = {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--autoplay-policy=no-user-gesture-required',
+  ],
+};
+
+function found() {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set PARLA_CHROMIUM)`);
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+}
+
+/** A browser whose contexts keep nothing on disk (like private windows). */
+export async function launch() {
+  found();
+  return chromium.launch(OPTIONS);
+}
+
+/** A browser context on the profile in `dir`, which keeps its caches there as a user's does. */
+export async function launchWithProfile(dir) {
+  found();
+  return chromium.launchPersistentContext(dir, OPTIONS);
 }
 
 /** Opens the demo at `url` and waits until its voice is ready or it shows an error. */

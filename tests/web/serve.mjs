@@ -96,11 +96,15 @@ function mockStream(req, socket) {
   socket.on('error', () => {});
 }
 
-/** Starts the server; resolves to `{url, close()}`. */
-export function startServer({ port = 0, isolate = true, log = false } = {}) {
+/**
+ * Starts the server; resolves to `{url, close()}`. Files are not kept by the browser, or with
+ * `revalidate` kept and checked before each use as `parla serve` serves them (`no-cache`, 304
+ * when unchanged), so that a browser with a profile on disk keeps the engine's compiled code.
+ */
+export function startServer({ port = 0, isolate = true, log = false, revalidate = false } = {}) {
   const corrupt = corruptBytes();
   const server = http.createServer((req, res) => {
-    const headers = { 'cache-control': 'no-store' };
+    const headers = { 'cache-control': revalidate ? 'no-cache' : 'no-store' };
     if (isolate) {
       headers['cross-origin-opener-policy'] = 'same-origin';
       headers['cross-origin-embedder-policy'] = 'require-corp';
@@ -132,6 +136,14 @@ export function startServer({ port = 0, isolate = true, log = false } = {}) {
         return res.end('not found');
       }
       const type = TYPES[path.extname(file)] || 'application/octet-stream';
+      if (revalidate) {
+        headers['last-modified'] = st.mtime.toUTCString();
+        const since = Date.parse(req.headers['if-modified-since'] ?? '');
+        if (Math.floor(st.mtimeMs / 1000) * 1000 <= since) {
+          res.writeHead(304, headers);
+          return res.end();
+        }
+      }
       res.writeHead(200, { ...headers, 'content-type': type, 'content-length': st.size });
       if (req.method === 'HEAD') return res.end();
       fs.createReadStream(file).pipe(res);
