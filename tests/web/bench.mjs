@@ -1,7 +1,8 @@
 // The browser package's figures, from headless Chromium on a cross-origin isolated page:
 // speak() → first audible sample rendered by the worklet (p50/p95 after warm-up; target ≤ 50 ms
 // p95), browser RTF (whole text, and streaming), wasm size (raw and gzip), voice bytes → ready
-// (target ≤ 0.5 s). One line per figure.
+// (target ≤ 0.5 s; also on a page's first load, and for a returning visitor whose browser kept the
+// engine's optimised code). One line per figure.
 //
 //   node tests/web/bench.mjs [--runs 20] [--engine wasm|wasm-messageport] [--chunk first,size,context (default: the package's)]
 
