@@ -134,9 +134,10 @@ try {
         if (m.error) throw new Error(`the demo failed on a profile: ${m.error}`);
         if (visit === 'returning') {
           console.log(`web voice_ready_returning_ms=${f(m.voiceReadyMs, 0)} (a new browser's first createParla on a profile that visited once: the engine's optimised code comes from the browser's cache)`);
+        } else {
+          await p.evaluate(() => window.parlaDemo.tts.warm);
+          await new Promise((r) => setTimeout(r, 4000)); // V8 writes the code a moment after optimising it
         }
-        await p.evaluate(() => window.parlaDemo.tts.warm);
-        await new Promise((r) => setTimeout(r, 4000)); // V8 writes the code a moment after optimising it
       } finally {
         await ctx.close();
       }
