@@ -31,22 +31,13 @@ use std::vec::Vec;
 
 use tract_onnx::prelude::*;
 
+use super::link::{EncoderInput, EncoderOutput};
 use super::{plan_for_length, Plan, VoiceError};
 
 /// Phoneme-id counts the encoder gets a plan of its own for by default: 16 covers a first clause
 /// such as "Sure," (13 ids), 128 a 50-character one. Longer inputs run in the plan for any
 /// length; one that fits is padded to the smallest of these that holds it.
 pub const FIXED_LENGTHS: &[usize] = &[16, 32, 64, 128];
-
-/// What the encoder computes for one utterance, trimmed to its ids.
-pub(crate) struct Outputs {
-    /// Prior means, `channels × ids`, channel-major.
-    pub m_p: Vec<f32>,
-    /// Prior log-scales, same layout.
-    pub logs_p: Vec<f32>,
-    /// Frames per id, before rounding.
-    pub w_ceil: Vec<f32>,
-}
 
 /// The encoder's plans.
 pub(crate) struct Encoder {
@@ -76,9 +67,10 @@ impl Encoder {
         self.fixed.iter().map(|(n, _)| *n)
     }
 
-    /// Runs the encoder on `ids` with `noise` (`2 × ids`, row-major), padding them to the
-    /// shortest fixed length that holds them.
-    pub(crate) fn run(&self, ids: &[i64], scales: [f32; 3], speaker: Option<i64>, noise: &[f32]) -> Result<Outputs, VoiceError> {
+    /// Runs the encoder on `input`, its ids padded to the shortest fixed length that holds them;
+    /// the outputs are trimmed to the ids.
+    pub(crate) fn run(&self, input: &EncoderInput<'_>) -> Result<EncoderOutput, VoiceError> {
+        let EncoderInput { ids, scales, speaker, noise } = *input;
         let n = ids.len();
         if n == 0 {
             return Err(crate::Error::Empty.into());
@@ -108,7 +100,7 @@ impl Encoder {
             let values = values.as_slice().ok_or(crate::Error::BadShape("encoder output is not contiguous"))?;
             Ok(values.chunks(len).flat_map(|row| &row[..n]).copied().collect())
         };
-        Ok(Outputs { m_p: trimmed(0)?, logs_p: trimmed(1)?, w_ceil: trimmed(2)? })
+        Ok(EncoderOutput { m_p: trimmed(0)?, logs_p: trimmed(1)?, w_ceil: trimmed(2)? })
     }
 }
 

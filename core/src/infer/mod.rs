@@ -4,11 +4,13 @@
 //! `z_p` ([`surgery`]), and builds encoder plans (one for any phoneme count, and natively faster
 //! ones for a few fixed counts) and decoder plans (a streaming one, or ones for fixed window
 //! lengths). [`Voice::synthesize`] runs the encoder and length regulation and returns a
-//! [`Synthesis`], which yields audio one chunk at a time.
+//! [`Synthesis`], which yields audio one chunk at a time. A voice's halves can also be prepared
+//! apart, at the same time, and linked ([`link`]).
 
 pub mod encoder;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod kernel;
+pub mod link;
 pub mod norm;
 pub mod pulse;
 pub mod spline;
@@ -16,6 +18,7 @@ pub mod surgery;
 mod synth;
 mod voice;
 
+pub use link::{EncoderInput, EncoderLink, EncoderOutput, Part};
 pub use pulse::DecoderStream;
 pub use surgery::Fusions;
 pub use synth::{Chunk, Synthesis};
@@ -44,6 +47,12 @@ pub enum VoiceError {
         /// tract's error chain, flattened.
         cause: String,
     },
+    /// The voice was loaded without the half this needs ([`LoadOptions::part`]).
+    #[error("this voice was loaded without its {0}")]
+    PartNotLoaded(&'static str),
+    /// A voice loaded with [`Part::Decoder`] could not get its encoder's outputs from its link.
+    #[error("the voice's encoder could not be reached: {0}")]
+    Link(String),
     /// tract panicked on this model (a malformed file that passed the checks before it).
     #[error("the model crashed the inference engine while {0}; the file is probably corrupt")]
     Panic(&'static str),

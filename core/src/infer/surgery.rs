@@ -52,6 +52,10 @@ pub struct Halves {
     pub decoder: ModelProto,
     /// Whether the voice takes a speaker id (`sid`), in both halves' inputs.
     pub multi_speaker: bool,
+    /// Channels of the prior (`m_p`, `logs_p`, `z_p`): what the halves exchange per frame.
+    /// Read from the weight of the convolution that projects to both, so a half can be
+    /// prepared without the other.
+    pub channels: usize,
     /// How many of the duration predictor's splines became one op ([`super::spline`]).
     pub fused_splines: usize,
     /// How many layer norms became one op ([`super::norm`]).
@@ -209,7 +213,8 @@ pub fn split_with(mut model: ModelProto, fuse: Fusions) -> Result<Halves> {
         graph: Some(g),
         ..Default::default()
     };
-    Ok(Halves { encoder: half(encoder), decoder: half(decoder), multi_speaker, fused_splines, fused_norms })
+    let channels = anchors.channels;
+    Ok(Halves { encoder: half(encoder), decoder: half(decoder), multi_speaker, channels, fused_splines, fused_norms })
 }
 
 /// Sends each item to the encoder, the decoder, both (cloned) or neither, moving rather than
@@ -275,6 +280,7 @@ struct Anchors {
     dp_noise: String,
     z_p: String,
     y_mask: String,
+    channels: usize,
 }
 
 impl Anchors {
@@ -314,7 +320,9 @@ impl Anchors {
         }
         let masks: Vec<_> = masks.into_iter().collect();
         let [y_mask] = masks.as_slice() else { return bad("expected one mask input to /flow/") };
+        let channels = prior_channels(g, &idx, split)?;
         Ok(Anchors {
+            channels,
             m_p: split.output[0].clone(),
             logs_p: split.output[1].clone(),
             w_ceil: ceil.output[0].clone(),
@@ -323,6 +331,30 @@ impl Anchors {
             y_mask: y_mask.clone(),
         })
     }
+}
+
+/// The channels of `m_p` and `logs_p`: half the output channels of the convolution whose
+/// (masked) output `split` cuts in two, read from its weight's first dimension.
+fn prior_channels(g: &GraphProto, idx: &Index, split: &NodeProto) -> Result<usize> {
+    let mut t = split.input.first().cloned().unwrap_or_default();
+    for _ in 0..4 {
+        let Some(n) = idx.producer(g, &t) else { break };
+        if n.op_type == "Conv" {
+            let weight = n.input.get(1).and_then(|w| g.initializer.iter().find(|i| &i.name == w));
+            return match weight.and_then(|w| w.dims.first()) {
+                Some(&c) if c > 0 && c % 2 == 0 => Ok(c as usize / 2),
+                _ => bad("the prior's projection has no weight of an even channel count"),
+            };
+        }
+        // The projection is masked (`Mul`) before the split: follow the input a Conv makes,
+        // else the first.
+        if !matches!(n.op_type.as_str(), "Mul" | "Add") {
+            break;
+        }
+        let from_conv = n.input.iter().find(|i| idx.producer(g, i).is_some_and(|p| p.op_type == "Conv"));
+        t = from_conv.or(n.input.first()).cloned().unwrap_or_default();
+    }
+    bad("the prior's Split does not read a projection (Conv)")
 }
 
 /// Nodes (by index) and tensors needed to compute some outputs from some sources.

@@ -10,6 +10,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::DimLike;
 
 use super::encoder::{Encoder, FIXED_LENGTHS};
+use super::link::{EncoderInput, EncoderLink, EncoderOutput, Part};
 use super::pulse::{DecoderStream, PulsedPlan};
 use super::surgery::{self, Fusions, Halves};
 use super::synth::Synthesis;
@@ -48,6 +49,9 @@ pub struct LoadOptions {
     /// the default voice's model is prepared in about 0.39 s instead of 0.75 s. Fewer only to
     /// check those claims.
     pub fuse: Fusions,
+    /// Which halves to prepare: both by default; one, to prepare the other elsewhere at the same
+    /// time ([`super::link`]).
+    pub part: Part,
 }
 
 impl Default for LoadOptions {
@@ -60,7 +64,14 @@ impl LoadOptions {
     /// Options for this chunking, without window plans for a streaming decoder or fixed-length
     /// encoder plans: the quickest to load, for a voice that speaks once and exits.
     pub fn new(chunking: Chunking) -> LoadOptions {
-        LoadOptions { chunking, window_plans: false, defer_general: false, encoder_lengths: Vec::new(), fuse: Fusions::ALL }
+        LoadOptions {
+            chunking,
+            window_plans: false,
+            defer_general: false,
+            encoder_lengths: Vec::new(),
+            fuse: Fusions::ALL,
+            part: Part::Whole,
+        }
     }
 
     /// Options for a voice that stays loaded to speak many utterances (a server, an app): those
@@ -114,7 +125,7 @@ pub struct Voice {
     multi_speaker: bool,
     channels: usize,
     hop: usize,
-    encoder: Encoder,
+    encoder: EncoderSide,
     /// Spline subgraphs run as one op ([`LoadOptions::fuse`]).
     fused_splines: usize,
     /// Layer norms run as one op (the same).
@@ -126,10 +137,18 @@ pub struct Voice {
     decoder_pulsed: Option<PulsedPlan>,
 }
 
-/// The general decoder plan, or the decluttered model it is optimised from on first use.
+/// Where a voice's encoder runs.
+enum EncoderSide {
+    Here(Encoder),
+    Linked(Arc<dyn EncoderLink>),
+}
+
+/// The general decoder plan, or the decluttered model it is optimised from on first use, or
+/// nothing in a voice loaded without its decoder.
 enum General {
     Deferred(TypedModel),
     Built(Plan),
+    Absent,
 }
 
 fn optimise_general(decoder: TypedModel) -> Result<Plan, VoiceError> {
@@ -145,7 +164,14 @@ impl core::fmt::Debug for Voice {
             .field("speakers", &self.config.num_speakers)
             .field("channels", &self.channels)
             .field("hop", &self.hop)
-            .field("encoder_lengths", &self.encoder.fixed_lengths().collect::<Vec<_>>())
+            .field(
+                "encoder_lengths",
+                &match &self.encoder {
+                    EncoderSide::Here(e) => e.fixed_lengths().collect::<Vec<_>>(),
+                    EncoderSide::Linked(_) => Vec::new(),
+                },
+            )
+            .field("encoder_linked", &matches!(self.encoder, EncoderSide::Linked(_)))
             .field("fused_splines", &self.fused_splines)
             .field("fused_norms", &self.fused_norms)
             .field("windows", &self.decoder_fixed.iter().map(|w| w.0).collect::<Vec<_>>())
@@ -162,6 +188,102 @@ fn onnx_loader() -> tract_onnx::Onnx {
 
 fn guard<T>(stage: &'static str, f: impl FnOnce() -> Result<T, VoiceError>) -> Result<T, VoiceError> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(Err(VoiceError::Panic(stage)))
+}
+
+/// Prepares the encoder half, checking that it makes the prior's `channels`.
+fn build_encoder(
+    encoder: tract_onnx::pb::ModelProto,
+    multi_speaker: bool,
+    channels: usize,
+    options: &LoadOptions,
+) -> Result<Encoder, VoiceError> {
+    // Symbolic phoneme length L.
+    let mut enc = onnx_loader().model_for_proto_model(&encoder).map_err(VoiceError::tract("parse the encoder"))?;
+    drop(encoder);
+    let l = enc.symbols.sym("L");
+    let mut facts = vec![
+        i64::fact([1.to_dim(), l.to_dim()]),
+        i64::fact([1]),
+        f32::fact([3]),
+    ];
+    if multi_speaker {
+        facts.push(i64::fact([1]));
+    }
+    facts.push(f32::fact([1.to_dim(), 2.to_dim(), l.to_dim()]));
+    for (i, f) in facts.into_iter().enumerate() {
+        enc.set_input_fact(i, f.into()).map_err(VoiceError::tract("set encoder inputs"))?;
+    }
+    let enc = enc.into_typed().map_err(VoiceError::tract("type the encoder"))?;
+    match enc.output_fact(0).map(|f| f.shape.to_tvec()) {
+        Ok(s) if s.len() == 3 && s[1].to_usize().ok() == Some(channels) => {}
+        _ => return Err(crate::Error::BadShape("m_p is not [1, C, L] with the projection's C").into()),
+    }
+    Encoder::build(enc, &l, &options.encoder_lengths)
+}
+
+/// The decoder half's plans.
+struct DecoderPlans {
+    /// Samples per frame.
+    hop: usize,
+    /// The streaming plan, if the decoder streams.
+    pulsed: Option<PulsedPlan>,
+    /// Plans for fixed window lengths.
+    fixed: Vec<(usize, Plan)>,
+    /// The general plan, or what it is built from later.
+    general: General,
+}
+
+/// Prepares the decoder half.
+fn build_decoder(
+    decoder: tract_onnx::pb::ModelProto,
+    multi_speaker: bool,
+    channels: usize,
+    options: &LoadOptions,
+) -> Result<DecoderPlans, VoiceError> {
+    // Symbolic frame length T, then fixed window lengths.
+    let mut dec = onnx_loader().model_for_proto_model(&decoder).map_err(VoiceError::tract("parse the decoder"))?;
+    drop(decoder);
+    let t = dec.symbols.sym("T");
+    let mut facts = vec![
+        f32::fact([1.to_dim(), channels.to_dim(), t.to_dim()]),
+        f32::fact([1.to_dim(), 1.to_dim(), t.to_dim()]),
+    ];
+    if multi_speaker {
+        facts.push(i64::fact([1]));
+    }
+    for (i, f) in facts.into_iter().enumerate() {
+        dec.set_input_fact(i, f.into()).map_err(VoiceError::tract("set decoder inputs"))?;
+    }
+    let dec = dec
+        .into_typed()
+        .and_then(|m| m.into_decluttered())
+        .map_err(VoiceError::tract("type the decoder"))?;
+    // Samples per frame, from the output shape at a concrete length.
+    let probe = 64;
+    let subs = [(t.clone(), probe.to_dim())].into_iter().collect();
+    let out = dec
+        .set_symbols(&subs)
+        .and_then(|m| m.output_fact(0).map(|f| f.shape.to_tvec()))
+        .map_err(VoiceError::tract("read the decoder output"))?;
+    let samples = out.last().and_then(|d| d.to_usize().ok()).unwrap_or(0);
+    if samples == 0 || samples % probe != 0 {
+        return Err(crate::Error::BadShape("decoder output is not a whole number of samples per frame").into());
+    }
+    let hop = samples / probe;
+    // A voice whose decoder the pulse transform cannot handle still speaks, through windows.
+    let decoder_pulsed = PulsedPlan::build(&dec, &t, hop, options.chunking.first).ok();
+    let mut decoder_fixed = Vec::new();
+    if decoder_pulsed.is_none() || options.window_plans {
+        for len in options.chunking.window_lengths() {
+            decoder_fixed.push((len, plan_for_length(&dec, &t, len, "optimise a decoder window")?));
+        }
+    }
+    let general = if options.defer_general && decoder_pulsed.is_some() {
+        General::Deferred(dec)
+    } else {
+        General::Built(optimise_general(dec)?)
+    };
+    Ok(DecoderPlans { hop, pulsed: decoder_pulsed, fixed: decoder_fixed, general })
 }
 
 impl Voice {
@@ -185,88 +307,29 @@ impl Voice {
     }
 
     fn from_halves(config: VoiceConfig, halves: Halves, options: &LoadOptions) -> Result<Voice, VoiceError> {
-        let Halves { encoder, decoder, multi_speaker, fused_splines, fused_norms } = halves;
+        let Halves { encoder, decoder, multi_speaker, channels, fused_splines, fused_norms } = halves;
         if multi_speaker != (config.num_speakers > 1) && !multi_speaker {
             return Err(crate::Error::ConfigInvalid("config has several speakers, model takes no sid").into());
         }
-
-        // Encoder: symbolic phoneme length L.
-        let mut enc = onnx_loader().model_for_proto_model(&encoder).map_err(VoiceError::tract("parse the encoder"))?;
-        drop(encoder);
-        let l = enc.symbols.sym("L");
-        let mut facts = vec![
-            i64::fact([1.to_dim(), l.to_dim()]),
-            i64::fact([1]),
-            f32::fact([3]),
-        ];
-        if multi_speaker {
-            facts.push(i64::fact([1]));
-        }
-        facts.push(f32::fact([1.to_dim(), 2.to_dim(), l.to_dim()]));
-        for (i, f) in facts.into_iter().enumerate() {
-            enc.set_input_fact(i, f.into()).map_err(VoiceError::tract("set encoder inputs"))?;
-        }
-        let enc = enc.into_typed().map_err(VoiceError::tract("type the encoder"))?;
-        let channels = match enc.output_fact(0).map(|f| f.shape.to_tvec()) {
-            Ok(s) if s.len() == 3 => s[1].to_usize().map_err(|_| crate::Error::BadShape("m_p channels"))?,
-            _ => return Err(crate::Error::BadShape("m_p is not [1, C, L]").into()),
+        let encoder = match &options.part {
+            Part::Decoder(link) => EncoderSide::Linked(link.clone()),
+            Part::Whole | Part::Encoder => EncoderSide::Here(build_encoder(encoder, multi_speaker, channels, options)?),
         };
-        let encoder = Encoder::build(enc, &l, &options.encoder_lengths)?;
-
-        // Decoder: symbolic frame length T, then fixed window lengths.
-        let mut dec = onnx_loader().model_for_proto_model(&decoder).map_err(VoiceError::tract("parse the decoder"))?;
-        drop(decoder);
-        let t = dec.symbols.sym("T");
-        let mut facts = vec![
-            f32::fact([1.to_dim(), channels.to_dim(), t.to_dim()]),
-            f32::fact([1.to_dim(), 1.to_dim(), t.to_dim()]),
-        ];
-        if multi_speaker {
-            facts.push(i64::fact([1]));
-        }
-        for (i, f) in facts.into_iter().enumerate() {
-            dec.set_input_fact(i, f.into()).map_err(VoiceError::tract("set decoder inputs"))?;
-        }
-        let dec = dec
-            .into_typed()
-            .and_then(|m| m.into_decluttered())
-            .map_err(VoiceError::tract("type the decoder"))?;
-        // Samples per frame, from the output shape at a concrete length.
-        let probe = 64;
-        let subs = [(t.clone(), probe.to_dim())].into_iter().collect();
-        let out = dec
-            .set_symbols(&subs)
-            .and_then(|m| m.output_fact(0).map(|f| f.shape.to_tvec()))
-            .map_err(VoiceError::tract("read the decoder output"))?;
-        let samples = out.last().and_then(|d| d.to_usize().ok()).unwrap_or(0);
-        if samples == 0 || samples % probe != 0 {
-            return Err(crate::Error::BadShape("decoder output is not a whole number of samples per frame").into());
-        }
-        let hop = samples / probe;
-        // A voice whose decoder the pulse transform cannot handle still speaks, through windows.
-        let decoder_pulsed = PulsedPlan::build(&dec, &t, hop, options.chunking.first).ok();
-        let mut decoder_fixed = Vec::new();
-        if decoder_pulsed.is_none() || options.window_plans {
-            for len in options.chunking.window_lengths() {
-                decoder_fixed.push((len, plan_for_length(&dec, &t, len, "optimise a decoder window")?));
-            }
-        }
-        let general = if options.defer_general && decoder_pulsed.is_some() {
-            General::Deferred(dec)
-        } else {
-            General::Built(optimise_general(dec)?)
+        let decoding = match options.part {
+            Part::Encoder => DecoderPlans { hop: 0, pulsed: None, fixed: Vec::new(), general: General::Absent },
+            Part::Whole | Part::Decoder(_) => build_decoder(decoder, multi_speaker, channels, options)?,
         };
         Ok(Voice {
             config,
             multi_speaker,
             channels,
-            hop,
+            hop: decoding.hop,
             encoder,
             fused_splines,
             fused_norms,
-            general: Mutex::new(general),
-            decoder_fixed,
-            decoder_pulsed,
+            general: Mutex::new(decoding.general),
+            decoder_fixed: decoding.fixed,
+            decoder_pulsed: decoding.pulsed,
         })
     }
 
@@ -306,8 +369,8 @@ impl Voice {
         let mut noise = vec![0f32; 2 * n];
         rng.fill_normal(&mut noise);
         let speaker = self.multi_speaker.then_some(request.speaker as i64);
-        let out = self.encoder.run(ids, [s.noise_scale, s.length_scale, s.noise_w], speaker, &noise)?;
-        let (m_p, logs_p, w_ceil) = (out.m_p, out.logs_p, out.w_ceil);
+        let input = EncoderInput { ids, scales: [s.noise_scale, s.length_scale, s.noise_w], speaker, noise: &noise };
+        let EncoderOutput { m_p, logs_p, w_ceil } = self.run_encoder(&input)?;
         if w_ceil.len() != n || m_p.len() != self.channels * n || logs_p.len() != m_p.len() {
             return Err(crate::Error::BadShape("encoder outputs do not match the phoneme count").into());
         }
@@ -315,6 +378,16 @@ impl Voice {
         let silent = |id: &&i64| [BOS, PAD].iter().filter_map(|c| self.config.phoneme_id_map.get(c)).any(|v| v.contains(id));
         regulate::cap_lead(&mut durations, ids.iter().take_while(silent).count(), regulate::MAX_LEAD_FRAMES);
         Ok(Encoded { channels: self.channels, m_p, logs_p, durations })
+    }
+
+    /// Runs the encoder on one input, here or through the voice's link ([`Part::Decoder`]):
+    /// what a voice loaded with [`Part::Encoder`] serves. [`Voice::encode`] draws the noise and
+    /// turns the outputs into durations.
+    pub fn run_encoder(&self, input: &EncoderInput<'_>) -> Result<EncoderOutput, VoiceError> {
+        match &self.encoder {
+            EncoderSide::Here(encoder) => encoder.run(input),
+            EncoderSide::Linked(link) => link.encode(input),
+        }
     }
 
     /// Builds the general decoder plan now if loading deferred it ([`LoadOptions::defer_general`]);
@@ -330,6 +403,7 @@ impl Voice {
         let plan = match &*general {
             General::Built(plan) => return Ok(plan.clone()),
             General::Deferred(model) => optimise_general(model.clone())?,
+            General::Absent => return Err(VoiceError::PartNotLoaded("decoder")),
         };
         *general = General::Built(plan.clone());
         Ok(plan)
@@ -410,6 +484,9 @@ impl Voice {
     /// Starts synthesizing an utterance: runs the encoder and length regulation now; the
     /// returned [`Synthesis`] decodes chunk by chunk.
     pub fn synthesize(self: &Arc<Self>, ids: &PhonemeIds, request: &Request) -> Result<Synthesis, VoiceError> {
+        if self.hop == 0 {
+            return Err(VoiceError::PartNotLoaded("decoder"));
+        }
         let mut rng = Rng::new(request.seed);
         let encoded = self.encode(ids, request, &mut rng)?;
         let latent = regulate::regulate(
