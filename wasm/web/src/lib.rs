@@ -21,7 +21,7 @@ use parla_core::chunk::{Chunking, FIRST_CHUNK};
 use parla_core::events::word_timings;
 use parla_core::frames::quiet_lead;
 use parla_core::front::ENGLISH;
-use parla_core::infer::{LoadOptions, Request, Synthesis, Voice as CoreVoice, VoiceError};
+use parla_core::infer::{EncoderInput, EncoderLink, EncoderOutput, LoadOptions, Part, Request, Synthesis, Voice as CoreVoice, VoiceError};
 use parla_core::phonemes::PhonemeIds;
 use parla_core::regulate;
 use parla_core::segment::{Policy, Segment, Segmenter};
@@ -103,20 +103,24 @@ impl Voice {
         chunk_size: Option<u32>,
         context: Option<u32>,
     ) -> Result<Voice, JsError> {
-        install_panic_hook();
-        if onnx.is_empty() {
-            return Err(JsError::new("voice file is not a Piper model: the .onnx file is empty"));
-        }
-        let steady = Chunking::default();
-        let frames = |v: Option<u32>, default: usize| v.map_or(default, |v| v as usize);
-        let chunking = Chunking {
-            first: frames(chunk_first, FIRST_CHUNK).clamp(1, 4096),
-            size: frames(chunk_size, steady.size).clamp(1, 4096),
-            context: frames(context, steady.context).min(256),
-        };
-        let options = LoadOptions { defer_general: true, ..LoadOptions::new(chunking) };
-        let inner = CoreVoice::load_owned(onnx, json, &options).map_err(load_error)?;
-        Ok(Voice { inner, chunking })
+        Voice::load_part(onnx, json, chunking(chunk_first, chunk_size, context), Part::Whole)
+    }
+
+    /// [`Voice::load`] without the encoder, which another worker loads at the same time with
+    /// [`Encoder::load`]: the voice is ready about twice as soon. Each encoding is asked of
+    /// `encode(ids: Int32Array, scales: Float32Array, speaker: number, noise: Float32Array)`,
+    /// which must return what [`Encoder::encode`] returns for them, or throw.
+    #[wasm_bindgen(js_name = loadDecoder)]
+    pub fn load_decoder(
+        onnx: Vec<u8>,
+        json: &[u8],
+        chunk_first: Option<u32>,
+        chunk_size: Option<u32>,
+        context: Option<u32>,
+        encode: js_sys::Function,
+    ) -> Result<Voice, JsError> {
+        let link = Arc::new(JsLink(encode));
+        Voice::load_part(onnx, json, chunking(chunk_first, chunk_size, context), Part::Decoder(link))
     }
 
     /// Builds the decoder plan that loading leaves for later: the one for utterances that fit
@@ -201,6 +205,16 @@ impl Voice {
 }
 
 impl Voice {
+    fn load_part(onnx: Vec<u8>, json: &[u8], chunking: Chunking, part: Part) -> Result<Voice, JsError> {
+        install_panic_hook();
+        if onnx.is_empty() {
+            return Err(JsError::new("voice file is not a Piper model: the .onnx file is empty"));
+        }
+        let options = LoadOptions { defer_general: true, part, ..LoadOptions::new(chunking) };
+        let inner = CoreVoice::load_owned(onnx, json, &options).map_err(load_error)?;
+        Ok(Voice { inner, chunking })
+    }
+
     fn request(&self, options: &JsValue) -> Result<Request, JsError> {
         let config = self.inner.config();
         let mut r = Request::defaults(config);
@@ -251,6 +265,74 @@ impl Voice {
         }
         self.inner.check(&r).map_err(|e| js_error("bad speech options", e))?;
         Ok(r)
+    }
+}
+
+/// The chunking asked for, the core's defaults where not, within bounds.
+fn chunking(first: Option<u32>, size: Option<u32>, context: Option<u32>) -> Chunking {
+    let steady = Chunking::default();
+    let frames = |v: Option<u32>, default: usize| v.map_or(default, |v| v as usize);
+    Chunking {
+        first: frames(first, FIRST_CHUNK).clamp(1, 4096),
+        size: frames(size, steady.size).clamp(1, 4096),
+        context: frames(context, steady.context).min(256),
+    }
+}
+
+/// A voice's encoder alone ([`parla_core::infer::Part::Encoder`]), serving a [`Voice`] loaded
+/// with [`Voice::load_decoder`] in another worker (`www/src/link.js` carries the calls).
+#[wasm_bindgen]
+pub struct Encoder {
+    inner: Arc<CoreVoice>,
+}
+
+#[wasm_bindgen]
+impl Encoder {
+    /// Prepares the encoder of the voice in these `.onnx` and `.onnx.json` bytes.
+    pub fn load(onnx: Vec<u8>, json: &[u8]) -> Result<Encoder, JsError> {
+        let voice = Voice::load_part(onnx, json, Chunking::default(), Part::Encoder)?;
+        Ok(Encoder { inner: voice.inner })
+    }
+
+    /// Runs the encoder: phoneme `ids`, `scales` (noise, length, noise width), `speaker` (< 0:
+    /// none) and the duration predictor's `noise` (2 × ids) in; `m_p`, `logs_p` (channels ×
+    /// ids each) and `w_ceil` (ids) out, end to end.
+    pub fn encode(&self, ids: &[i32], scales: &[f32], speaker: i32, noise: &[f32]) -> Result<Vec<f32>, JsError> {
+        let ids: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
+        let scales: [f32; 3] = scales.try_into().map_err(|_| JsError::new("scales must hold 3 numbers"))?;
+        let input = EncoderInput { ids: &ids, scales, speaker: (speaker >= 0).then_some(speaker as i64), noise };
+        let out = self.inner.run_encoder(&input).map_err(|e| js_error("encoding failed", e))?;
+        Ok(out.to_flat())
+    }
+}
+
+/// An encoder reached through a JS function: [`Voice::load_decoder`]'s link.
+struct JsLink(js_sys::Function);
+
+// SAFETY: the function is only ever called on the thread that made it: this module is built
+// without the `atomics` target feature, so it has one thread (checked below).
+unsafe impl Send for JsLink {}
+unsafe impl Sync for JsLink {}
+#[cfg(target_feature = "atomics")]
+compile_error!("JsLink assumes a single-threaded module");
+
+impl EncoderLink for JsLink {
+    fn encode(&self, input: &EncoderInput<'_>) -> Result<EncoderOutput, VoiceError> {
+        let ids: Vec<i32> = input.ids.iter().map(|&i| i as i32).collect();
+        let args = Array::of4(
+            &js_sys::Int32Array::from(&ids[..]),
+            &js_sys::Float32Array::from(&input.scales[..]),
+            &JsValue::from(input.speaker.map_or(-1, |s| s as i32)),
+            &js_sys::Float32Array::from(input.noise),
+        );
+        let out = self.0.apply(&JsValue::NULL, &args).map_err(|e| {
+            let message = js_sys::Error::try_from(e.clone()).map(|e| String::from(e.message())).unwrap_or_else(|_| format!("{e:?}"));
+            VoiceError::Link(message)
+        })?;
+        let out =
+            out.dyn_into::<js_sys::Float32Array>().map_err(|_| VoiceError::Link("the link did not answer with a Float32Array".into()))?;
+        EncoderOutput::from_flat(&out.to_vec(), ids.len())
+            .ok_or_else(|| VoiceError::Link("the link's answer has no whole number of channels".into()))
     }
 }
 

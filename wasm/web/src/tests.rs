@@ -209,3 +209,48 @@ fn an_utterance_in_one_chunk_decodes_through_the_plan_loading_deferred() {
     assert!(rms(&chunk.samples) > 0.02, "audible: rms {}", rms(&chunk.samples));
     voice.prepare().map_err(|e| message(e.into())).expect("built once, then nothing to do");
 }
+
+/// A JS function that links a decoder-only voice to `encoder` (as `www/src/link.js` does across
+/// workers), counting its calls; with `broken`, it throws instead.
+fn link_to(encoder: Encoder, calls: std::rc::Rc<std::cell::Cell<u32>>, broken: bool) -> js_sys::Function {
+    let f = Closure::<dyn FnMut(Vec<i32>, Vec<f32>, i32, Vec<f32>) -> Result<Vec<f32>, JsError>>::new(
+        move |ids: Vec<i32>, scales: Vec<f32>, speaker: i32, noise: Vec<f32>| {
+            calls.set(calls.get() + 1);
+            if broken {
+                return Err(JsError::new("the encoder worker stopped"));
+            }
+            encoder.encode(&ids, &scales, speaker, &noise)
+        },
+    );
+    f.into_js_value().unchecked_into()
+}
+
+#[wasm_bindgen_test]
+fn a_voice_loaded_in_two_parts_speaks_as_the_whole_voice() {
+    let Some(whole) = real_voice() else { return };
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/voices/en_US-joe-medium.onnx");
+    let (onnx, json) = (read_file(dir).unwrap(), read_file(&format!("{dir}.json")).unwrap());
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let encoder = Encoder::load(onnx.clone(), &json).map_err(|e| message(e.into())).expect("the encoder loads");
+    let linked = Voice::load_decoder(onnx.clone(), &json, Some(16), None, None, link_to(encoder, calls.clone(), false))
+        .map_err(|e| message(e.into()))
+        .expect("the decoder loads");
+    let options = js_sys::JSON::parse(r#"{"seed": 5}"#).unwrap();
+    let speak = |voice: &Voice| -> Result<Vec<f32>, String> {
+        let mut speech = voice.start(Some("Hello there. This is Parla, in two workers.".into()), options.clone()).unwrap();
+        let mut audio = Vec::new();
+        while let Some(chunk) = speech.next_chunk().map_err(|e| message(e.into()))? {
+            audio.extend_from_slice(&chunk.samples);
+        }
+        Ok(audio)
+    };
+    let (a, b) = (speak(&whole).unwrap(), speak(&linked).unwrap());
+    assert!(a.len() > 22050 && rms(&a) > 0.02, "{} samples, rms {}", a.len(), rms(&a));
+    assert!(a == b, "the linked voice's audio differs");
+    assert_eq!(calls.get(), 3, "one encoding per clause");
+
+    let encoder = Encoder::load(onnx.clone(), &json).unwrap();
+    let broken = Voice::load_decoder(onnx, &json, Some(16), None, None, link_to(encoder, calls, true)).unwrap();
+    let e = speak(&broken).unwrap_err();
+    assert!(e.contains("the voice's encoder could not be reached: the encoder worker stopped"), "{e}");
+}
