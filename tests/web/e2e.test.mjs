@@ -76,6 +76,7 @@ test('the demo speaks a sentence through the SharedArrayBuffer ring and the work
   const metrics = JSON.parse(await page.textContent('#metrics'));
   assert.equal(metrics.engine, 'wasm');
   for (const k of ['ttfa_ms', 'rtf', 'underruns']) assert.equal(typeof metrics[k], 'number', `${k} in ${JSON.stringify(metrics)}`);
+  assert.equal(typeof metrics.encoder_worker_ms, 'number', `the encoder was prepared in its own worker: ${JSON.stringify(metrics)}`);
   assert.equal(await page.textContent('#error'), '');
   await page.close();
 });
@@ -197,6 +198,7 @@ test('without cross-origin isolation the MessagePort fallback plays', async () =
   assert.equal(await page.evaluate(() => crossOriginIsolated), false);
   const r = await speakInPage(page, SENTENCE);
   assert.equal(r.metrics.engine, 'wasm-messageport');
+  assert.equal(r.metrics.encoderLoadMs, null, 'one worker: no shared memory for the link');
   assert.ok(r.started);
   assert.ok(r.result.peak > 0.05, `peak ${r.result.peak}`);
   assert.equal(r.boundaries.filter((b) => b.name === 'word').length, 9);

@@ -25,6 +25,7 @@ function showMetrics(extra = {}) {
     ready_ms: round(m.readyMs, 0),
     wasm_ms: round(m.wasmMs, 0),
     voice_cached: m.voiceCached ?? null,
+    encoder_worker_ms: round(m.encoderLoadMs ?? null, 0),
     ...extra,
   };
   $('metrics').textContent = JSON.stringify(shown, null, 1);

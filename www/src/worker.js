@@ -3,12 +3,13 @@
 // cross-origin isolated, as transferred messages on a MessagePort (at most `capacity` frames in
 // flight). Speeches are spoken one after another, in the order they were asked for.
 //
-// Messages in: init, connect, load, speak, push, end, cancel, synthesize, phonemize (see index.js).
+// Messages in: init, connect, load (with a link: see encoder-worker.js), speak, push, end, cancel, synthesize, phonemize (see index.js).
 // Messages out: ready, connected, loaded, warm, chunk (events + timing, sent before the chunk's frames are
 // written, so the page knows a word before it is heard), produced, pcm, ipa, error, fatal.
 
 import init, { Voice, phonemize, lastPanic } from '../pkg/parla_web.js';
 import { RingWriter, FLAG_END } from './ring.js';
+import { linkCaller } from './link.js';
 
 let voice = null;
 let transport = null;
@@ -288,7 +289,11 @@ async function handle(m) {
     case 'load': {
       const t0 = performance.now();
       const c = m.chunk || {};
-      const v = Voice.load(new Uint8Array(m.onnx), new Uint8Array(m.json), c.first, c.size, c.context); // undefined: the core's
+      // undefined chunk sizes: the core's. With a link, the encoder worker prepares the encoder
+      // meanwhile, and encodes for this voice.
+      const v = m.link
+        ? Voice.loadDecoder(new Uint8Array(m.onnx), new Uint8Array(m.json), c.first, c.size, c.context, linkCaller(m.link))
+        : Voice.load(new Uint8Array(m.onnx), new Uint8Array(m.json), c.first, c.size, c.context);
       if (voice) voice.free();
       voice = v;
       // Loading leaves out the decoder plan for utterances that fit in one chunk (the page is
