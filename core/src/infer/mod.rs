@@ -17,6 +17,7 @@ pub mod spline;
 pub mod surgery;
 mod synth;
 mod voice;
+mod weights;
 
 pub use link::{EncoderInput, EncoderLink, EncoderOutput, Part};
 pub use pulse::DecoderStream;

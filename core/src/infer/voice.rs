@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex};
 use std::vec::Vec;
 use std::vec;
 
-use prost::Message;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::DimLike;
 
@@ -14,6 +13,7 @@ use super::link::{EncoderInput, EncoderLink, EncoderOutput, Part};
 use super::pulse::{DecoderStream, PulsedPlan};
 use super::surgery::{self, Fusions, Halves};
 use super::synth::Synthesis;
+use super::weights;
 use super::{plan_for_length, Plan, VoiceError};
 use crate::chunk::{Chunking, Window};
 use crate::config::{Scales, VoiceConfig, BOS, PAD};
@@ -289,20 +289,35 @@ fn build_decoder(
 impl Voice {
     /// Loads a voice from the bytes of its `.onnx` model and `.onnx.json` config.
     pub fn load(onnx: &[u8], config_json: &[u8], options: &LoadOptions) -> Result<Arc<Voice>, VoiceError> {
-        Voice::load_from(onnx, config_json, options)
+        let (config, halves) = Voice::split_file(onnx, config_json, options)?;
+        Voice::prepare(config, halves, options)
     }
 
-    /// [`Voice::load`], given the model's bytes to keep: each weight is then copied out of them
-    /// once instead of twice, and they are freed as soon as they are decoded. Where memory only
-    /// grows (WebAssembly), the module's memory ends up a model's size smaller.
+    /// [`Voice::load`], given the model's bytes to keep: they are freed once the weights of the
+    /// halves to prepare are copied out, before tract prepares them. Where memory only grows
+    /// (WebAssembly), the module's memory ends up a model's size smaller.
     pub fn load_owned(onnx: Vec<u8>, config_json: &[u8], options: &LoadOptions) -> Result<Arc<Voice>, VoiceError> {
-        Voice::load_from(prost::bytes::Bytes::from(onnx), config_json, options)
+        let (config, halves) = Voice::split_file(&onnx, config_json, options)?;
+        drop(onnx);
+        Voice::prepare(config, halves, options)
     }
 
-    fn load_from(onnx: impl prost::bytes::Buf, config_json: &[u8], options: &LoadOptions) -> Result<Arc<Voice>, VoiceError> {
+    /// Decodes and splits the model, with the weights of only the halves `options` prepares
+    /// copied out of the file ([`weights`]).
+    fn split_file(onnx: &[u8], config_json: &[u8], options: &LoadOptions) -> Result<(VoiceConfig, Halves), VoiceError> {
         let config = VoiceConfig::from_json(config_json)?;
-        let proto = tract_onnx::pb::ModelProto::decode(onnx)?;
-        let halves = guard("splitting the model", || Ok(surgery::split_with(proto, options.fuse)?))?;
+        let (proto, weights) = weights::decode(onnx)?;
+        let mut halves = guard("splitting the model", || Ok(surgery::split_with(proto, options.fuse)?))?;
+        if !matches!(options.part, Part::Decoder(_)) {
+            weights.fill(&mut halves.encoder, onnx);
+        }
+        if !matches!(options.part, Part::Encoder) {
+            weights.fill(&mut halves.decoder, onnx);
+        }
+        Ok((config, halves))
+    }
+
+    fn prepare(config: VoiceConfig, halves: Halves, options: &LoadOptions) -> Result<Arc<Voice>, VoiceError> {
         guard("preparing the model", || Voice::from_halves(config, halves, options)).map(Arc::new)
     }
 
