@@ -190,6 +190,23 @@ fn guard<T>(stage: &'static str, f: impl FnOnce() -> Result<T, VoiceError>) -> R
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(Err(VoiceError::Panic(stage)))
 }
 
+/// Parses a half (then frees its proto) and sets its input facts, made from its length symbol.
+/// `stages`: what parsing and setting the inputs are called in errors.
+fn parse_half(
+    half: tract_onnx::pb::ModelProto,
+    stages: [&'static str; 2],
+    length: &str,
+    facts: impl FnOnce(&Symbol) -> Vec<TypedFact>,
+) -> Result<(InferenceModel, Symbol), VoiceError> {
+    let mut model = onnx_loader().model_for_proto_model(&half).map_err(VoiceError::tract(stages[0]))?;
+    drop(half);
+    let symbol = model.symbols.sym(length);
+    for (i, f) in facts(&symbol).into_iter().enumerate() {
+        model.set_input_fact(i, f.into()).map_err(VoiceError::tract(stages[1]))?;
+    }
+    Ok((model, symbol))
+}
+
 /// Prepares the encoder half, checking that it makes the prior's `channels`.
 fn build_encoder(
     encoder: tract_onnx::pb::ModelProto,
@@ -197,22 +214,13 @@ fn build_encoder(
     channels: usize,
     options: &LoadOptions,
 ) -> Result<Encoder, VoiceError> {
-    // Symbolic phoneme length L.
-    let mut enc = onnx_loader().model_for_proto_model(&encoder).map_err(VoiceError::tract("parse the encoder"))?;
-    drop(encoder);
-    let l = enc.symbols.sym("L");
-    let mut facts = vec![
-        i64::fact([1.to_dim(), l.to_dim()]),
-        i64::fact([1]),
-        f32::fact([3]),
-    ];
-    if multi_speaker {
-        facts.push(i64::fact([1]));
-    }
-    facts.push(f32::fact([1.to_dim(), 2.to_dim(), l.to_dim()]));
-    for (i, f) in facts.into_iter().enumerate() {
-        enc.set_input_fact(i, f.into()).map_err(VoiceError::tract("set encoder inputs"))?;
-    }
+    // Symbolic phoneme length L; the speaker comes before the noise.
+    let (enc, l) = parse_half(encoder, ["parse the encoder", "set encoder inputs"], "L", |l| {
+        let ids = i64::fact([1.to_dim(), l.to_dim()]);
+        let noise = f32::fact([1.to_dim(), 2.to_dim(), l.to_dim()]);
+        let speaker = multi_speaker.then(|| i64::fact([1]));
+        [Some(ids), Some(i64::fact([1])), Some(f32::fact([3])), speaker, Some(noise)].into_iter().flatten().collect()
+    })?;
     let enc = enc.into_typed().map_err(VoiceError::tract("type the encoder"))?;
     match enc.output_fact(0).map(|f| f.shape.to_tvec()) {
         Ok(s) if s.len() == 3 && s[1].to_usize().ok() == Some(channels) => {}
@@ -241,19 +249,11 @@ fn build_decoder(
     options: &LoadOptions,
 ) -> Result<DecoderPlans, VoiceError> {
     // Symbolic frame length T, then fixed window lengths.
-    let mut dec = onnx_loader().model_for_proto_model(&decoder).map_err(VoiceError::tract("parse the decoder"))?;
-    drop(decoder);
-    let t = dec.symbols.sym("T");
-    let mut facts = vec![
-        f32::fact([1.to_dim(), channels.to_dim(), t.to_dim()]),
-        f32::fact([1.to_dim(), 1.to_dim(), t.to_dim()]),
-    ];
-    if multi_speaker {
-        facts.push(i64::fact([1]));
-    }
-    for (i, f) in facts.into_iter().enumerate() {
-        dec.set_input_fact(i, f.into()).map_err(VoiceError::tract("set decoder inputs"))?;
-    }
+    let (dec, t) = parse_half(decoder, ["parse the decoder", "set decoder inputs"], "T", |t| {
+        let z_p = f32::fact([1.to_dim(), channels.to_dim(), t.to_dim()]);
+        let mask = f32::fact([1.to_dim(), 1.to_dim(), t.to_dim()]);
+        [Some(z_p), Some(mask), multi_speaker.then(|| i64::fact([1]))].into_iter().flatten().collect()
+    })?;
     let dec = dec
         .into_typed()
         .and_then(|m| m.into_decluttered())

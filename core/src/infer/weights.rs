@@ -121,22 +121,16 @@ fn put_message(out: &mut Vec<u8>, number: u64, content: &[u8]) {
 
 /// The model's bytes with the graph's large weights cut out (their places go to `weights`).
 fn light_model(file: &[u8], weights: &mut Weights) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    for f in fields(file, 0..file.len())? {
-        if f.number == MODEL_GRAPH && f.wire == LEN {
-            put_message(&mut out, MODEL_GRAPH, &light_graph(file, f.body, weights)?);
-        } else {
-            out.extend_from_slice(&file[f.all]);
-        }
-    }
-    Some(out)
+    rewrite(file, 0..file.len(), MODEL_GRAPH, |graph| rewrite(file, graph, GRAPH_INITIALIZER, |t| light_tensor(file, t, weights)))
 }
 
-fn light_graph(file: &[u8], range: Range<usize>, weights: &mut Weights) -> Option<Vec<u8>> {
+/// The message in `file[range]` with the content of each length-delimited field `number`
+/// replaced by what `content` makes of it.
+fn rewrite(file: &[u8], range: Range<usize>, number: u64, mut content: impl FnMut(Range<usize>) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     for f in fields(file, range)? {
-        if f.number == GRAPH_INITIALIZER && f.wire == LEN {
-            put_message(&mut out, GRAPH_INITIALIZER, &light_tensor(file, f.body, weights)?);
+        if f.number == number && f.wire == LEN {
+            put_message(&mut out, number, &content(f.body)?);
         } else {
             out.extend_from_slice(&file[f.all]);
         }
