@@ -38,6 +38,28 @@ const raw = fs.readFileSync(wasm);
 const gz = zlib.gzipSync(raw, { level: 9 });
 console.log(`web wasm_size_mb raw=${f(raw.length / 1e6, 2)} gzip=${f(gz.length / 1e6, 2)}`);
 
+// The engine's memory after loading the default voice, one instance of the module per worker
+// (in Node: the same module, and WebAssembly memory never shrinks, so this is what a page keeps).
+{
+  const voiceDir = path.join(ROOT, 'models/voices/en_US-joe-medium.onnx');
+  const onnx = fs.readFileSync(voiceDir);
+  const json = fs.readFileSync(`${voiceDir}.json`);
+  const instance = async (tag) => {
+    const glue = await import(`${path.join(ROOT, 'www/pkg/parla_web.js')}?${tag}`);
+    const exports = glue.initSync({ module: raw });
+    return { glue, mb: () => exports.memory.buffer.byteLength / 1e6 };
+  };
+  const whole = await instance('whole');
+  whole.glue.Voice.load(new Uint8Array(onnx), new Uint8Array(json)).prepare();
+  const [enc, dec] = [await instance('encoder'), await instance('decoder')];
+  const encoder = enc.glue.Encoder.load(new Uint8Array(onnx), new Uint8Array(json));
+  const linked = dec.glue.Voice.loadDecoder(new Uint8Array(onnx), new Uint8Array(json), undefined, undefined, undefined, (...a) => encoder.encode(...a));
+  linked.prepare();
+  console.log(
+    `web memory_mb one_worker=${f(whole.mb(), 0)} two_workers=${f(enc.mb() + dec.mb(), 0)} (encoder ${f(enc.mb(), 0)} + synthesis ${f(dec.mb(), 0)}; module memory after loading the voice)`,
+  );
+}
+
 const server = await startServer({ isolate: ENGINE === 'wasm', revalidate: true });
 const browser = await launch();
 try {
@@ -74,7 +96,13 @@ try {
     );
   }
   console.log(`web voice_ready_one_worker_ms p50=${f(pct(oneWorkerMs, 50), 0)} min=${f(Math.min(...oneWorkerMs), 0)} (the same, one worker: the reference)`);
-  if (readyMs.length) console.log(`web voice_ready_ratio=${f(pct(readyMs, 50) / pct(oneWorkerMs, 50), 2)} (two workers / one)`);
+  if (readyMs.length) {
+    console.log(`web voice_ready_ratio=${f(pct(readyMs, 50) / pct(oneWorkerMs, 50), 2)} (two workers / one)`);
+    const both = ready.filter((m) => m.split);
+    console.log(
+      `web voice_ready_parts p50: synthesis worker ${f(pct(both.map((m) => m.voiceLoadMs), 50), 0)} ms, encoder worker ${f(pct(both.map((m) => m.encoderLoadMs), 50), 0)} ms (each worker's own load)`,
+    );
+  }
   console.log(`web voice_ready_cold_ms=${f(cold.voiceReadyMs, 0)} (the page's first createParla, the engine's code not yet optimised by the browser)`);
   console.log(`web create_ms p50=${f(pct(ready.map((m) => m.readyMs), 50), 0)} (createParla with a cached voice: worker, wasm, worklet, cache read + sha256, load)`);
   console.log(`web wasm_instantiate_ms p50=${f(pct(ready.map((m) => m.wasmMs), 50), 0)}`);

@@ -41,7 +41,8 @@ export interface ParlaOptions {
   warmup?: boolean;
   /**
    * On cross-origin isolated pages, prepare the voice's encoder in a second worker while the first
-   * prepares its decoder: ready in about half the time, for a second instance of the engine (default true).
+   * prepares its decoder: ready in about three quarters of the time, for a second instance of the engine
+   * (about 70 MB more memory for the default voice; default true).
    */
   encoderWorker?: boolean;
 }

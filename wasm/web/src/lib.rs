@@ -5,7 +5,9 @@
 //! core's own pipeline — `segment::Segmenter` → `front::ENGLISH` (normalize + G2P) → encoder —
 //! and [`Speech::next_chunk`] decodes one chunk at a time. Each [`Chunk`] carries its samples and
 //! the events that start in it (segments and words, placed on the audio clock: samples since the
-//! start of the speech). Errors are JS exceptions with a one-line message.
+//! start of the speech). Errors are JS exceptions with a one-line message. A voice can also be
+//! prepared in two workers at once: [`Encoder::load`] in one, [`Voice::load_decoder`] in the
+//! other, linked by a function that carries each encoding across.
 //!
 //! Build: `just web` (wasm32-unknown-unknown, `+simd128`, the `wasm` profile, wasm-bindgen
 //! `--target web`, wasm-opt).
@@ -107,7 +109,7 @@ impl Voice {
     }
 
     /// [`Voice::load`] without the encoder, which another worker loads at the same time with
-    /// [`Encoder::load`]: the voice is ready about twice as soon. Each encoding is asked of
+    /// [`Encoder::load`]: the voice is ready in about three quarters of the time. Each encoding is asked of
     /// `encode(ids: Int32Array, scales: Float32Array, speaker: number, noise: Float32Array)`,
     /// which must return what [`Encoder::encode`] returns for them, or throw.
     #[wasm_bindgen(js_name = loadDecoder)]
