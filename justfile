@@ -73,7 +73,7 @@ test-web: web voice
     mkdir -p {{target_dir}}/wasm-pack-cache
     RUSTFLAGS='{{web_rustflags}}' WASM_PACK_CACHE={{target_dir}}/wasm-pack-cache WASM_BINDGEN_TEST_TIMEOUT=900 wasm-pack test --node wasm/web
     RUSTFLAGS='{{web_rustflags}}' WASM_PACK_CACHE={{target_dir}}/wasm-pack-cache WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome wasm/web
-    cd tests/web && node --test --test-concurrency=1 e2e.test.mjs
+    cd tests/web && node --test --test-concurrency=1 link.test.mjs e2e.test.mjs
 
 # Browser benchmark: time to first audio, RTF, module size, voice-ready time (headless Chromium).
 bench-web: web voice
@@ -88,7 +88,7 @@ demo: setup
 # wasm-bindgen binding tests (wasm-pack, Node and Chromium) run with `just test-web`.
 test: setup
     cargo test --release --workspace --exclude parla-wasm --exclude parla-web
-    cd tests/web && node --test --test-concurrency=1 e2e.test.mjs
+    cd tests/web && node --test --test-concurrency=1 link.test.mjs e2e.test.mjs
 
 # Set up, then print every benchmark next to its reference.
 bench: setup
