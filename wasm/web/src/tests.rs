@@ -210,16 +210,31 @@ fn an_utterance_in_one_chunk_decodes_through_the_plan_loading_deferred() {
     voice.prepare().map_err(|e| message(e.into())).expect("built once, then nothing to do");
 }
 
+/// How a test's link answers.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// What the encoder computes.
+    Encoded,
+    /// An exception.
+    Throws,
+    /// The encoder's outputs less their last value.
+    Short,
+}
+
 /// A JS function that links a decoder-only voice to `encoder` (as `www/src/link.js` does across
-/// workers), counting its calls; with `broken`, it throws instead.
-fn link_to(encoder: Encoder, calls: std::rc::Rc<std::cell::Cell<u32>>, broken: bool) -> js_sys::Function {
+/// workers), counting its calls.
+fn link_to(encoder: Encoder, calls: std::rc::Rc<std::cell::Cell<u32>>, answer: Answer) -> js_sys::Function {
     let f = Closure::<dyn FnMut(Vec<i32>, Vec<f32>, i32, Vec<f32>) -> Result<Vec<f32>, JsError>>::new(
         move |ids: Vec<i32>, scales: Vec<f32>, speaker: i32, noise: Vec<f32>| {
             calls.set(calls.get() + 1);
-            if broken {
-                return Err(JsError::new("the encoder worker stopped"));
+            let mut out = match answer {
+                Answer::Throws => return Err(JsError::new("the encoder worker stopped")),
+                Answer::Encoded | Answer::Short => encoder.encode(&ids, &scales, speaker, &noise)?,
+            };
+            if let Answer::Short = answer {
+                out.pop();
             }
-            encoder.encode(&ids, &scales, speaker, &noise)
+            Ok(out)
         },
     );
     f.into_js_value().unchecked_into()
@@ -232,7 +247,7 @@ fn a_voice_loaded_in_two_parts_speaks_as_the_whole_voice() {
     let (onnx, json) = (read_file(dir).unwrap(), read_file(&format!("{dir}.json")).unwrap());
     let calls = std::rc::Rc::new(std::cell::Cell::new(0));
     let encoder = Encoder::load(onnx.clone(), &json).map_err(|e| message(e.into())).expect("the encoder loads");
-    let linked = Voice::load_decoder(onnx.clone(), &json, Some(16), None, None, link_to(encoder, calls.clone(), false))
+    let linked = Voice::load_decoder(onnx.clone(), &json, Some(16), None, None, link_to(encoder, calls.clone(), Answer::Encoded))
         .map_err(|e| message(e.into()))
         .expect("the decoder loads");
     let options = js_sys::JSON::parse(r#"{"seed": 5}"#).unwrap();
@@ -249,8 +264,13 @@ fn a_voice_loaded_in_two_parts_speaks_as_the_whole_voice() {
     assert!(a == b, "the linked voice's audio differs");
     assert_eq!(calls.get(), 3, "one encoding per clause");
 
-    let encoder = Encoder::load(onnx.clone(), &json).unwrap();
-    let broken = Voice::load_decoder(onnx, &json, Some(16), None, None, link_to(encoder, calls, true)).unwrap();
-    let e = speak(&broken).unwrap_err();
-    assert!(e.contains("the voice's encoder could not be reached: the encoder worker stopped"), "{e}");
+    for (answer, expected) in [
+        (Answer::Throws, "the voice's encoder could not be reached: the encoder worker stopped"),
+        (Answer::Short, "the voice's encoder could not be reached: the link's answer has no whole number of channels"),
+    ] {
+        let encoder = Encoder::load(onnx.clone(), &json).unwrap();
+        let broken = Voice::load_decoder(onnx.clone(), &json, Some(16), None, None, link_to(encoder, calls.clone(), answer)).unwrap();
+        let e = speak(&broken).unwrap_err();
+        assert!(e.contains(expected), "{e}");
+    }
 }
