@@ -455,6 +455,9 @@ export async function createParla(options = {}) {
   tts.worker = worker;
   const encoderWorker = engine === 'wasm' && o.encoderWorker && linkSupported() ? makeEncoderWorker() : null;
   tts.encoderWorker = encoderWorker;
+  // An engine crash while encoding breaks the speaker whenever it comes: the warm-up's first
+  // encoding can come before createParla returns.
+  encoderWorker?.addEventListener('message', (e) => e.data.type === 'fatal' && tts._break(e.data.message));
   const failed = new Promise((_, reject) => {
     for (const w of [worker, encoderWorker].filter(Boolean)) {
       w.addEventListener('error', (e) => reject(new Error(`the speech worker failed to start: ${e.message || 'script error'}`)));
@@ -527,10 +530,7 @@ export async function createParla(options = {}) {
   if (o.warmup === false) tts._warmed(null);
   worker.onmessage = (e) => tts._onWorker(e.data);
   worker.addEventListener('error', (e) => tts._break(`the speech worker failed: ${e.message || 'script error'}`));
-  if (encoderWorker) {
-    encoderWorker.onmessage = (e) => e.data.type === 'fatal' && tts._break(e.data.message);
-    encoderWorker.addEventListener('error', (e) => tts._break(`the encoder worker failed: ${e.message || 'script error'}`));
-  }
+  encoderWorker?.addEventListener('error', (e) => tts._break(`the encoder worker failed: ${e.message || 'script error'}`));
   tts.timings.readyMs = performance.now() - t0;
   return tts;
 }
