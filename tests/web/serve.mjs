@@ -1,5 +1,6 @@
-// A tiny static server for the browser tests and the benchmark: www/ at /, models/voices/ at
-// /voices/. Options: COOP/COEP headers on or off (cross-origin isolation, so SharedArrayBuffer).
+// A tiny static server for the browser tests and the benchmark: www/ (or another folder, such as
+// a bundler's output) at /, models/voices/ at /voices/. Options: COOP/COEP headers on or off
+// (cross-origin isolation, so SharedArrayBuffer).
 // Always there: a corrupt voice at /voices/corrupt.onnx (random bytes, with the real config
 // beside it) and a stand-in for the server's WebSocket /v1/stream (a tone, see mockStream).
 //
@@ -38,9 +39,10 @@ function corruptBytes() {
   return out;
 }
 
-// A stand-in for the native server's WebSocket `/v1/stream` (the real one lives on another
-// branch), enough to test the page's server engine: text messages in; on flush a segment event,
-// a tone as s16le frames at 22 050 Hz (0.25 s per word), then done; cancel closes.
+// A stand-in for the native server's WebSocket `/v1/stream` (the e2e tests also run the real one,
+// see parla_serve.mjs), enough to test the page's server engine without a voice: text messages
+// in; on flush a segment event, a tone as s16le frames at 22 050 Hz (0.25 s per word), then done;
+// cancel closes.
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 function wsFrame(opcode, payload) {
@@ -100,8 +102,9 @@ function mockStream(req, socket) {
  * Starts the server; resolves to `{url, close()}`. Files are not kept by the browser, or with
  * `revalidate` kept and checked before each use as `parla serve` serves them (`no-cache`, 304
  * when unchanged), so that a browser with a profile on disk keeps the engine's compiled code.
+ * `root` is the folder served at `/` (default: www/).
  */
-export function startServer({ port = 0, isolate = true, log = false, revalidate = false } = {}) {
+export function startServer({ port = 0, isolate = true, log = false, revalidate = false, root = WWW } = {}) {
   const corrupt = corruptBytes();
   const server = http.createServer((req, res) => {
     const headers = { 'cache-control': revalidate ? 'no-cache' : 'no-store' };
@@ -127,8 +130,8 @@ export function startServer({ port = 0, isolate = true, log = false, revalidate 
       file = path.join(VOICES, pathname.slice('/voices/'.length));
       if (!file.startsWith(VOICES + path.sep)) file = null;
     } else {
-      file = path.join(WWW, pathname);
-      if (!file.startsWith(WWW + path.sep)) file = null;
+      file = path.join(root, pathname);
+      if (!file.startsWith(root + path.sep)) file = null;
     }
     fs.stat(file || '', (err, st) => {
       if (err || !st.isFile()) {
