@@ -2,7 +2,8 @@
 // app's node_modules, `vite build` with no configuration, and the built page (served cross-origin
 // isolated) speaks in headless Chromium. This is what breaks when a file is missing from the
 // package's `files`, or when a worker, the worklet or the wasm is referenced in a way a bundler
-// does not follow.
+// does not follow. The page speaks as soon as the voice is ready, as a page that awaits
+// createParla and speaks does: that first speech must play without a gap.
 //
 // Needs `just web` (www/pkg) and the default voice (`just voice`). Run: `just test-web`.
 
@@ -69,7 +70,7 @@ test('vite build puts the worker, the worklet and the wasm beside the page', () 
   }
 });
 
-test('the page Vite built speaks through its worker and worklet', async () => {
+test('the page Vite built speaks at once after loading, through its worker and worklet, without a gap', async () => {
   const page = await browser.newPage();
   const logs = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
@@ -83,6 +84,8 @@ test('the page Vite built speaks through its worker and worklet', async () => {
   assert.ok(outcome.result.peak > 0.05, `peak ${outcome.result.peak}`);
   assert.ok(outcome.result.rendered > 44100, `rendered ${outcome.result.rendered} samples`);
   assert.equal(outcome.metrics.engine, 'wasm');
+  // The speech came right after loading, before the engine's code was optimised.
+  assert.equal(outcome.metrics.underruns, 0, `a first speech right after loading plays without a gap: ${JSON.stringify(outcome.metrics)}`);
   assert.equal(typeof outcome.metrics.encoderLoadMs, 'number', `the encoder worker was used: ${JSON.stringify(outcome.metrics)}`);
   await page.close();
 });
