@@ -5,9 +5,13 @@
 //! runs nothing: the host asks it for the next [`Step`], runs that step on a worker, and reports
 //! back with [`Scheduler::finish`]. Time comes in as milliseconds on the caller's clock.
 //!
-//! Order: a stream that has not produced audio yet goes first (its listener hears silence), by
-//! arrival; then earliest deadline first, where a playing stream's deadline is the moment its
-//! listener would run out of audio (`playback start + audio produced`). At most `workers` steps
+//! Order: a playing stream whose listener runs out of audio within [`Config::urgent_ms`] goes
+//! first, as a gap in speech is heard and a late start only waited for; then a stream that has
+//! not produced audio yet (its listener hears silence), by arrival; then earliest deadline first,
+//! where a playing stream's deadline is the moment its listener would run out of audio
+//! (`playback start + audio produced`). A stream that has just started, with one short first
+//! chunk buffered, is urgent at once: without this, under load its second chunk waited behind
+//! newer streams' encoders and ran dry. At most `workers` steps
 //! run at once; a stream never has two steps in flight; a stream whose output ring is full
 //! ([`Scheduler::set_blocked`]) waits instead of growing memory. Cancellation drops queued work
 //! at once; a step already running finishes and its output is discarded, so at most one more
@@ -42,11 +46,15 @@ pub struct Config {
     /// segment to be encoded while the current one still decodes (see the module docs). It
     /// should exceed the encoder's time for a segment plus one decoder step.
     pub encode_ahead_ms: u64,
+    /// A playing stream whose listener runs out of audio within this many ms is urgent: it goes
+    /// before streams that have not started (see the module docs). It should exceed the longest
+    /// step.
+    pub urgent_ms: u64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { workers: 1, max_streams: 64, lanes: 0, encode_ahead_ms: 300 }
+        Config { workers: 1, max_streams: 64, lanes: 0, encode_ahead_ms: 300, urgent_ms: 250 }
     }
 }
 
@@ -231,11 +239,21 @@ impl Stream {
         }
     }
 
-    /// Smaller runs first: (has audio already, deadline, arrival).
-    fn priority(&self) -> (bool, u64, u64) {
-        match self.playback_start_ms {
-            None => (false, 0, self.arrival),
-            Some(start) => (true, start + self.produced_ms, self.arrival),
+    /// When its listener runs out of audio, once it plays.
+    fn dry_at(&self) -> Option<u64> {
+        self.playback_start_ms.map(|start| start + self.produced_ms)
+    }
+
+    /// Whether it plays and its listener runs out of audio before `now_ms + urgent_ms`.
+    fn urgent(&self, now_ms: u64, urgent_ms: u64) -> bool {
+        self.dry_at().is_some_and(|dry| dry < now_ms.saturating_add(urgent_ms))
+    }
+
+    /// Smaller runs first: (0 urgent, 1 not started, 2 playing; deadline; arrival).
+    fn priority(&self, now_ms: u64, urgent_ms: u64) -> (u8, u64, u64) {
+        match self.dry_at() {
+            None => (1, 0, self.arrival),
+            Some(dry) => (if self.urgent(now_ms, urgent_ms) { 0 } else { 2 }, dry, self.arrival),
         }
     }
 
@@ -363,7 +381,7 @@ impl Scheduler {
             return None;
         }
         let free = self.free_lane();
-        let ahead_ms = self.config.encode_ahead_ms;
+        let (ahead_ms, urgent_ms) = (self.config.encode_ahead_ms, self.config.urgent_ms);
         let (slot, kind, lane) = self
             .streams
             .iter()
@@ -376,7 +394,7 @@ impl Scheduler {
                     Some(l) if kind == StepKind::Decode => Some((!self.busy[l]).then_some(l)?),
                     _ => Some(free?),
                 };
-                Some((i, kind, lane, s.priority()))
+                Some((i, kind, lane, s.priority(now_ms, urgent_ms)))
             })
             .min_by_key(|&(.., p)| p)
             .map(|(i, k, l, _)| (i, k, l))?;
@@ -532,10 +550,27 @@ mod tests {
         let e = s.next_step(0).unwrap();
         s.finish(e, Outcome::Encoded { has_audio: true }, 0);
         let d = s.next_step(0).unwrap();
-        s.finish(d, chunk(50, true), 10); // playing since 10 ms, 50 ms of audio: deadline 60
+        s.finish(d, chunk(500, true), 10); // playing since 10 ms, 500 ms of audio: dry at 510
         let new = s.open(StreamOptions::default()).unwrap();
         s.push_segment(new).unwrap();
         assert_eq!(s.next_step(20).unwrap().stream, new, "a silent listener beats one with audio buffered");
+    }
+
+    #[test]
+    fn a_stream_about_to_run_dry_goes_before_a_new_one() {
+        let mut s = sched(1);
+        let old = s.open(StreamOptions::default()).unwrap();
+        s.push_segment(old).unwrap();
+        let e = s.next_step(0).unwrap();
+        s.finish(e, Outcome::Encoded { has_audio: true }, 0);
+        let d = s.next_step(0).unwrap();
+        s.finish(d, chunk(100, true), 10); // a short first chunk: dry at 110
+        let new = s.open(StreamOptions::default()).unwrap();
+        s.push_segment(new).unwrap();
+        let step = s.next_step(20).unwrap();
+        assert_eq!(step.stream, old, "a gap would be heard: it beats a listener still waiting for its start");
+        s.finish(step, chunk(500, true), 60); // dry at 610: no longer urgent
+        assert_eq!(s.next_step(70).unwrap().stream, new);
     }
 
     #[test]
@@ -676,7 +711,7 @@ mod tests {
 
     #[test]
     fn an_utterance_encoded_ahead_decodes_on_its_own_lane_and_goes_on_cancel() {
-        let mut s = Scheduler::new(Config { workers: 1, max_streams: 8, lanes: 2, encode_ahead_ms: 100 });
+        let mut s = Scheduler::new(Config { workers: 1, max_streams: 8, lanes: 2, encode_ahead_ms: 100, ..Config::default() });
         let (a, lane) = playing(&mut s, 0, 500);
         let (b, _) = playing(&mut s, 0, 900);
         s.cancel(b).unwrap();
@@ -768,7 +803,8 @@ mod tests {
 
     #[test]
     fn a_stream_leaves_its_lane_when_its_utterance_ends_or_it_stops() {
-        let mut s = laned(1);
+        // No stream is urgent here, so the one that has not started goes first.
+        let mut s = Scheduler::new(Config { workers: 1, max_streams: 8, lanes: 1, urgent_ms: 0, ..Config::default() });
         let (a, _) = playing(&mut s, 0, 100);
         s.push_segment(a).unwrap();
         let last = s.next_step(1).unwrap();
