@@ -542,15 +542,22 @@ mod tests {
         assert_ne!(c.stream, b.stream, "b's step is still running");
     }
 
+    /// Opens a stream, encodes one segment and decodes a first chunk of `ms` of audio, both
+    /// finished at `at`: the stream plays from `at` and runs dry at `at + ms`.
+    fn started(s: &mut Scheduler, at: u64, ms: u64) -> StreamId {
+        let id = s.open(StreamOptions::default()).unwrap();
+        s.push_segment(id).unwrap();
+        let e = s.next_step(at).unwrap();
+        s.finish(e, Outcome::Encoded { has_audio: true }, at);
+        let d = s.next_step(at).unwrap();
+        s.finish(d, chunk(ms, true), at);
+        id
+    }
+
     #[test]
     fn first_chunks_go_before_streams_already_playing() {
         let mut s = sched(1);
-        let old = s.open(StreamOptions::default()).unwrap();
-        s.push_segment(old).unwrap();
-        let e = s.next_step(0).unwrap();
-        s.finish(e, Outcome::Encoded { has_audio: true }, 0);
-        let d = s.next_step(0).unwrap();
-        s.finish(d, chunk(500, true), 10); // playing since 10 ms, 500 ms of audio: dry at 510
+        started(&mut s, 10, 500); // dry at 510
         let new = s.open(StreamOptions::default()).unwrap();
         s.push_segment(new).unwrap();
         assert_eq!(s.next_step(20).unwrap().stream, new, "a silent listener beats one with audio buffered");
@@ -559,12 +566,7 @@ mod tests {
     #[test]
     fn a_stream_about_to_run_dry_goes_before_a_new_one() {
         let mut s = sched(1);
-        let old = s.open(StreamOptions::default()).unwrap();
-        s.push_segment(old).unwrap();
-        let e = s.next_step(0).unwrap();
-        s.finish(e, Outcome::Encoded { has_audio: true }, 0);
-        let d = s.next_step(0).unwrap();
-        s.finish(d, chunk(100, true), 10); // a short first chunk: dry at 110
+        let old = started(&mut s, 10, 100); // a short first chunk: dry at 110
         let new = s.open(StreamOptions::default()).unwrap();
         s.push_segment(new).unwrap();
         let step = s.next_step(20).unwrap();
@@ -576,17 +578,8 @@ mod tests {
     #[test]
     fn playing_streams_run_earliest_deadline_first() {
         let mut s = sched(1);
-        let start = |s: &mut Scheduler, at: u64, ms: u64| {
-            let id = s.open(StreamOptions::default()).unwrap();
-            s.push_segment(id).unwrap();
-            let e = s.next_step(at).unwrap();
-            s.finish(e, Outcome::Encoded { has_audio: true }, at);
-            let d = s.next_step(at).unwrap();
-            s.finish(d, chunk(ms, true), at);
-            id
-        };
-        let rich = start(&mut s, 0, 900); // runs dry at 900
-        let poor = start(&mut s, 100, 200); // runs dry at 300
+        let rich = started(&mut s, 0, 900); // runs dry at 900
+        let poor = started(&mut s, 100, 200); // runs dry at 300
         let step = s.next_step(150).unwrap();
         assert_eq!(step.stream, poor);
         s.finish(step, chunk(800, true), 160); // now dry at 1100
