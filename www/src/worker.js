@@ -3,7 +3,8 @@
 // cross-origin isolated, as transferred messages on a MessagePort (at most `capacity` frames in
 // flight). Speeches are spoken one after another, in the order they were asked for.
 //
-// Messages in: init, connect, load (with a link: see encoder-worker.js), speak, push, end, cancel, synthesize, phonemize (see index.js).
+// Messages in: init, connect, load (with a link: see encoder-worker.js), idle (the page is
+// ready: warm up and prepare), speak, push, end, cancel, synthesize, phonemize (see index.js).
 // Messages out: ready, connected, loaded, warm, chunk (events + timing, sent before the chunk's frames are
 // written, so the page knows a word before it is heard), produced, pcm, ipa, error, fatal.
 
@@ -15,6 +16,9 @@ let voice = null;
 let transport = null;
 let frameLen = 221;
 const queue = [];
+// Work for when no speech is queued (see the 'idle' message).
+const background = [];
+let warmupWanted = true;
 const jobs = new Map();
 const EMPTY = new Float32Array(0);
 const WARMUP_TEXT = 'Hello there, this warms the engine up.';
@@ -200,7 +204,12 @@ async function pump() {
   if (pumping) return;
   pumping = true;
   try {
-    while (queue.length) {
+    while (queue.length || background.length) {
+      if (!queue.length) {
+        background.shift()();
+        await yieldNow();
+        continue;
+      }
       const job = queue[0];
       if (job.cancelled) {
         drop(job);
@@ -325,27 +334,7 @@ async function handle(m) {
         : Voice.load(new Uint8Array(m.onnx), new Uint8Array(m.json), c.first, c.size, c.context);
       if (voice) voice.free();
       voice = v;
-      // Loading leaves out the decoder plan for utterances that fit in one chunk (the page is
-      // ready sooner); it is built here, in the background, before the warm-up.
-      setTimeout(() => {
-        if (voice !== v) return;
-        try {
-          v.prepare();
-        } catch {
-          // The first such utterance tries again and reports the error.
-        }
-      }, 0);
-      if (m.warmup !== false) {
-        // Runs the engine once in the background: the browser compiles its hot code with its
-        // optimising tier, so the first real speech starts as fast as later ones. A speech
-        // asked for meanwhile drops it at the next chunk.
-        // (How fast a chunk runs in V8 once compiled can depend on how deep this worker's stack
-        // is when it calls the module: see core/src/infer/kernel.rs for why the wasm builds run
-        // a matrix kernel that does not spill.)
-        const job = { id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY, chunks: 0, t0: performance.now() };
-        queue.push(job);
-        setTimeout(pump, 0);
-      }
+      warmupWanted = m.warmup !== false;
       post({
         type: 'loaded',
         req: m.req,
@@ -355,6 +344,32 @@ async function handle(m) {
         speakerNames: v.speakerNames,
         hop: v.hop,
       });
+      break;
+    }
+    case 'idle': {
+      // The page got the speaker and had its chance to speak at once (see createParla): what
+      // is left of getting ready runs now, behind any speech, which it would otherwise delay.
+      // The warm-up runs the engine once: the browser compiles its hot code with its optimising
+      // tier, so the first real speech starts as fast as later ones. A speech asked for
+      // meanwhile drops it at the next chunk. (How fast a chunk runs in V8 once compiled can
+      // depend on how deep this worker's stack is when it calls the module: see
+      // core/src/infer/kernel.rs for why the wasm builds run a matrix kernel that does not
+      // spill.) Then the decoder plan for utterances that fit in one chunk, which loading
+      // leaves out so that the page is ready sooner, is built.
+      const v = voice;
+      if (!v) break;
+      if (warmupWanted && !jobs.size) {
+        queue.push({ id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY, chunks: 0, t0: performance.now() });
+      }
+      background.push(() => {
+        if (voice !== v) return;
+        try {
+          v.prepare();
+        } catch {
+          // The first such utterance tries again and reports the error.
+        }
+      });
+      pump();
       break;
     }
     case 'speak': {
