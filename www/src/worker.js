@@ -39,13 +39,14 @@ function leadCushion() {
   return Number.isFinite(ms) ? Math.ceil((ms * voice.sampleRate) / 1000) : 0xffffffff;
 }
 
-// A speech that comes before any chunk after a first was timed (right after loading, when it
-// cuts the warm-up short) runs on code the browser has not optimised yet, whose next chunk takes
-// longer than the first chunk's audio lasts: played at once, it ran dry in 6 of 7 runs of
+// A speech that comes before any chunk after a first was timed (right after loading, before the
+// warm-up has run) runs on code the browser has not optimised yet, whose next chunk takes longer
+// than the first chunk's audio lasts: played at once, it ran dry in 6 of 7 runs of
 // tests/web/vite.test.mjs here (gaps of 3 to 20 render quanta). Such a first chunk, if it lasts
 // less than its own time to compute (an upper bound of the next one's) with the cushion's margin,
 // waits for the second chunk and both go out together: the first words come one chunk later
-// (time to first audio 650–1000 → 765–946 ms in five runs each), with no gap (5 of 5).
+// (measured when the warm-up still went first: time to first audio 650–1000 → 765–946 ms in five
+// runs each), with no gap (5 of 5).
 function holdsFirst(samples, ms) {
   if (Number.isFinite(nextChunkMs)) return false;
   return (samples * 1000) / voice.sampleRate < ms * CUSHION_FACTOR + CUSHION_MARGIN_MS;
