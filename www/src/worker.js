@@ -349,19 +349,16 @@ async function handle(m) {
     }
     case 'idle': {
       // The page got the speaker and had its chance to speak at once (see createParla): what
-      // is left of getting ready runs now, behind any speech, which it would otherwise delay.
-      // The warm-up runs the engine once: the browser compiles its hot code with its optimising
-      // tier, so the first real speech starts as fast as later ones. A speech asked for
-      // meanwhile drops it at the next chunk. (How fast a chunk runs in V8 once compiled can
-      // depend on how deep this worker's stack is when it calls the module: see
-      // core/src/infer/kernel.rs for why the wasm builds run a matrix kernel that does not
-      // spill.) Then the decoder plan for utterances that fit in one chunk, which loading
-      // leaves out so that the page is ready sooner, is built.
+      // is left of getting ready runs now, when no speech is queued, as it would delay one.
+      // First the decoder plan for utterances that fit in one chunk, which loading leaves out
+      // so that the page is ready sooner. Then, unless a speech came first, the warm-up runs the
+      // engine once: the browser compiles its hot code with its optimising tier, so the first
+      // real speech starts as fast as later ones. A speech asked for meanwhile drops it at the
+      // next chunk. (How fast a chunk runs in V8 once compiled can depend on how deep this
+      // worker's stack is when it calls the module: see core/src/infer/kernel.rs for why the
+      // wasm builds run a matrix kernel that does not spill.)
       const v = voice;
       if (!v) break;
-      if (warmupWanted && !jobs.size) {
-        queue.push({ id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY, chunks: 0, t0: performance.now() });
-      }
       background.push(() => {
         if (voice !== v) return;
         try {
@@ -370,10 +367,15 @@ async function handle(m) {
           // The first such utterance tries again and reports the error.
         }
       });
+      background.push(() => {
+        if (voice !== v || !warmupWanted) return;
+        queue.push({ id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY, chunks: 0, t0: performance.now() });
+      });
       pump();
       break;
     }
     case 'speak': {
+      warmupWanted = false; // a speech has run the engine
       for (const w of queue) {
         if (w.warmup) {
           w.cancelled = true;
