@@ -11,11 +11,11 @@
 //! where a playing stream's deadline is the moment its listener would run out of audio
 //! (`playback start + audio produced`). A stream that has just started, with one short first
 //! chunk buffered, is urgent at once: without this, under load its second chunk waited behind
-//! newer streams' encoders and ran dry. At most `workers` steps
-//! run at once; a stream never has two steps in flight; a stream whose output ring is full
-//! ([`Scheduler::set_blocked`]) waits instead of growing memory. Cancellation drops queued work
-//! at once; a step already running finishes and its output is discarded, so at most one more
-//! chunk is ever computed. A stream past its hard deadline is expired the same way.
+//! newer streams' encoders and ran dry. At most `workers` steps run at once; a stream never has
+//! two steps in flight; a stream whose output ring is full ([`Scheduler::set_blocked`]) waits
+//! instead of growing memory. Cancellation drops queued work at once; a step already running
+//! finishes and its output is discarded, so at most one more chunk is ever computed. A stream
+//! past its hard deadline is expired the same way.
 //!
 //! Encoding ahead: a stream decoding one utterance with the next segment queued has that
 //! segment encoded as soon as it is [`Config::encode_ahead_ms`] ahead of its listener, so the

@@ -369,7 +369,11 @@ async function handle(m) {
       });
       background.push(() => {
         if (voice !== v || !warmupWanted) return;
-        queue.push({ id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY, chunks: 0, t0: performance.now() });
+        try {
+          queue.push({ id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY, chunks: 0, t0: performance.now() });
+        } catch {
+          // No warm-up: the first speech runs on cold code and reports any error itself.
+        }
       });
       pump();
       break;
