@@ -1,6 +1,7 @@
 // The npm package as a user gets it, bundled by Vite: `npm pack` of www/, unpacked into a small
 // app's node_modules, `vite build` with no configuration, and the built page (served cross-origin
-// isolated) speaks in headless Chromium. This is what breaks when a file is missing from the
+// isolated) speaks in headless Chromium; so does the same app from Vite's dev server, which
+// pre-bundles the package. This is what breaks when a file is missing from the
 // package's `files`, or when a worker, the worklet or the wasm is referenced in a way a bundler
 // does not follow. The page speaks as soon as the voice is ready, as a page that awaits
 // createParla and speaks does: that first speech must play without a gap.
@@ -13,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'vite';
+import { build, createServer } from 'vite';
 import { startServer, ROOT } from './serve.mjs';
 import { launch } from './browser.mjs';
 
@@ -32,14 +33,30 @@ window.outcome = (async () => {
 })().catch((e) => ({ error: String((e && e.stack) || e) }));
 `;
 
-let tmp, dist, server, browser;
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
+/** A Vite plugin that serves models/voices/ at /voices/ (the app has no voices of its own). */
+const voices = {
+  name: 'parla-test-voices',
+  configureServer(dev) {
+    const dir = path.join(ROOT, 'models/voices');
+    dev.middlewares.use('/voices', (req, res, next) => {
+      const file = path.join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+      if (!file.startsWith(dir + path.sep) || !fs.existsSync(file)) return next();
+      res.writeHead(200, { ...ISOLATION, 'content-type': 'application/octet-stream' });
+      fs.createReadStream(file).pipe(res);
+    });
+  },
+};
+
+let tmp, app, dist, server, browser;
 
 before(async () => {
   for (const f of ['www/pkg/parla_web_bg.wasm', 'models/voices/en_US-joe-medium.onnx']) {
     assert.ok(fs.existsSync(path.join(ROOT, f)), `${f} is missing: run \`just web\` and \`just voice\``);
   }
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'parla-vite-'));
-  const app = path.join(tmp, 'app');
+  app = path.join(tmp, 'app');
   const installed = path.join(app, 'node_modules/parla');
   fs.mkdirSync(installed, { recursive: true });
   // What `npm install parla` would unpack: the package's `files` only.
@@ -70,12 +87,13 @@ test('vite build puts the worker, the worklet and the wasm beside the page', () 
   }
 });
 
-test('the page Vite built speaks at once after loading, through its worker and worklet, without a gap', async () => {
+/** Opens the app's page at `url` and checks that it spoke as soon as its voice was ready. */
+async function speaksAtOnce(url) {
   const page = await browser.newPage();
   const logs = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  await page.goto(`${server.url}/index.html`);
+  await page.goto(url);
   await page.waitForFunction(() => window.outcome !== undefined, null, { timeout: 30_000 });
   const outcome = await page.evaluate(() => window.outcome);
   assert.equal(outcome.error, undefined, `${outcome.error}\n${logs.join('\n')}`);
@@ -88,4 +106,18 @@ test('the page Vite built speaks at once after loading, through its worker and w
   assert.equal(outcome.metrics.underruns, 0, `a first speech right after loading plays without a gap: ${JSON.stringify(outcome.metrics)}`);
   assert.equal(typeof outcome.metrics.encoderLoadMs, 'number', `the encoder worker was used: ${JSON.stringify(outcome.metrics)}`);
   await page.close();
+}
+
+test('the page Vite built speaks at once after loading, through its worker and worklet, without a gap', async () => {
+  await speaksAtOnce(`${server.url}/index.html`);
+});
+
+test("the same app from Vite's dev server, with no configuration, speaks", async () => {
+  const dev = await createServer({ root: app, configFile: false, logLevel: 'warn', server: { host: '127.0.0.1', port: 0, headers: ISOLATION }, plugins: [voices] });
+  try {
+    await dev.listen();
+    await speaksAtOnce(dev.resolvedUrls.local[0]);
+  } finally {
+    await dev.close();
+  }
 });
