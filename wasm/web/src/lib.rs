@@ -328,7 +328,11 @@ impl EncoderLink for JsLink {
             &js_sys::Float32Array::from(input.noise),
         );
         let out = self.0.apply(&JsValue::NULL, &args).map_err(|e| {
-            let message = js_sys::Error::try_from(e.clone()).map(|e| String::from(e.message())).unwrap_or_else(|_| format!("{e:?}"));
+            // A link may throw anything: an Error, a string, some other value.
+            let message = match e.dyn_ref::<js_sys::Error>() {
+                Some(error) => String::from(error.message()),
+                None => e.as_string().unwrap_or_else(|| format!("{e:?}")),
+            };
             VoiceError::Link(message)
         })?;
         let out =

@@ -86,7 +86,7 @@ fn the_real_voice_speaks_with_word_events() {
     let (mut audio, mut events) = (Vec::new(), Vec::new());
     let mut first_len = None;
     while let Some(chunk) = speech.next_chunk().unwrap() {
-        assert_eq!(chunk.start as usize, audio.len(), "chunks are contiguous");
+        assert_eq!(chunk.start, audio.len(), "chunks are contiguous");
         first_len.get_or_insert(chunk.samples.len());
         audio.extend_from_slice(&chunk.samples);
         events.extend(chunk.events.iter().cloned());
@@ -217,6 +217,8 @@ enum Answer {
     Encoded,
     /// An exception.
     Throws,
+    /// A thrown string, not an Error.
+    ThrowsText,
     /// The encoder's outputs less their last value.
     Short,
 }
@@ -224,11 +226,12 @@ enum Answer {
 /// A JS function that links a decoder-only voice to `encoder` (as `www/src/link.js` does across
 /// workers), counting its calls.
 fn link_to(encoder: Encoder, calls: std::rc::Rc<std::cell::Cell<u32>>, answer: Answer) -> js_sys::Function {
-    let f = Closure::<dyn FnMut(Vec<i32>, Vec<f32>, i32, Vec<f32>) -> Result<Vec<f32>, JsError>>::new(
+    let f = Closure::<dyn FnMut(Vec<i32>, Vec<f32>, i32, Vec<f32>) -> Result<Vec<f32>, JsValue>>::new(
         move |ids: Vec<i32>, scales: Vec<f32>, speaker: i32, noise: Vec<f32>| {
             calls.set(calls.get() + 1);
             let mut out = match answer {
-                Answer::Throws => return Err(JsError::new("the encoder worker stopped")),
+                Answer::Throws => return Err(JsError::new("the encoder worker stopped").into()),
+                Answer::ThrowsText => return Err(JsValue::from_str("the encoder is busy")),
                 Answer::Encoded | Answer::Short => encoder.encode(&ids, &scales, speaker, &noise)?,
             };
             if let Answer::Short = answer {
@@ -266,6 +269,7 @@ fn a_voice_loaded_in_two_parts_speaks_as_the_whole_voice() {
 
     for (answer, expected) in [
         (Answer::Throws, "the voice's encoder could not be reached: the encoder worker stopped"),
+        (Answer::ThrowsText, "the voice's encoder could not be reached: the encoder is busy"),
         (Answer::Short, "the voice's encoder could not be reached: the link's answer has no whole number of channels"),
     ] {
         let encoder = Encoder::load(onnx.clone(), &json).unwrap();
