@@ -84,11 +84,16 @@ demo: setup
     ./target/release/parla say "Hello! This is Parla, speaking offline." -o demo.wav
     ./target/release/parla say --phonemes "həlˈoʊ! ðɪs ɪz pˈɑːɹlə, spˈiːkɪŋ ˈɔflaɪn." --engine wasm -o demo-wasm.wav
 
-# Set up, then run every test (unit, cross-crate, end-to-end: real server, real Chromium). The
-# wasm-bindgen binding tests (wasm-pack, Node and Chromium) run with `just test-web`.
+# Set up, then run every test (unit, cross-crate, end-to-end: real server, real Chromium) and
+# the lints. The wasm-bindgen binding tests (wasm-pack, Node and Chromium) run with `just test-web`.
 test: setup
     cargo test --release --workspace --exclude parla-wasm --exclude parla-web
     cd tests/web && node --test --test-concurrency=1 link.test.mjs e2e.test.mjs vite.test.mjs
+    just lint
+
+# Clippy on every crate and target (tests, examples), warnings as errors.
+lint:
+    cargo clippy --release --workspace --all-targets -- -D warnings
 
 # Set up, then print every benchmark next to its reference.
 bench: setup

@@ -55,7 +55,8 @@ mod tests {
 
     #[test]
     fn out_of_range_words_are_clamped_not_a_panic() {
-        let t = word_timings(&[1, 1], &[0..9], 10);
+        let one_word = [core::ops::Range { start: 0, end: 9 }];
+        let t = word_timings(&[1, 1], &one_word, 10);
         assert_eq!(t[0].end_sample, 20);
     }
 }

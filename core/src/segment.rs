@@ -396,7 +396,8 @@ impl Segmenter {
                     if next.is_none_or(|ch| ch.is_whitespace() || ch == '<') {
                         let end = if matches!(c, ',' | ';' | ':') { End::Clause } else { End::Sentence };
                         let kept_whole = end == End::Clause && !self.policy.clauses;
-                        if !kept_whole && !(c == '.' && run == 1 && self.ends_with_abbreviation()) {
+                        let abbreviation = c == '.' && run == 1 && self.ends_with_abbreviation();
+                        if !(kept_whole || abbreviation) {
                             consume(self, i + run);
                             self.end_segment(end, out);
                         }

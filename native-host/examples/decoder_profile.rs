@@ -50,9 +50,9 @@ fn run(bytes: &[u8], frames: usize) -> TractResult<()> {
         })?;
     }
     let mut v: Vec<_> = by_op.into_iter().collect();
-    v.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+    v.sort_by_key(|e| std::cmp::Reverse(e.1.0));
     for (k, (d, n)) in v.iter().take(15) { eprintln!("{:>10.2} ms {:>5}  {k}", d.as_secs_f64() * 1e3 / runs as f64, n / runs as usize); }
-    by_node.sort_by(|a, b| b.0.cmp(&a.0));
+    by_node.sort_by_key(|e| std::cmp::Reverse(e.0));
     for (d, n) in by_node.iter().take(25) { eprintln!("{:>8.2} ms  {n}", d.as_secs_f64() * 1e3); }
     Ok(())
 }

@@ -102,12 +102,12 @@ fn a_wasm_guest_refuses_unknown_and_closed_stream_handles_and_goes_on() {
     let mut engine = WasmEngine::load(&onnx, &json, Chunking { first: 16, size: 16, context: 24 }).unwrap();
     let request = Request::defaults(&parla_core::config::VoiceConfig::from_json(&json).unwrap());
     let mut out = Vec::new();
-    let err = engine.next(4242, &mut out).err().expect("no such stream");
+    let err = engine.next(4242, &mut out).expect_err("no such stream");
     assert!(matches!(err, HostError::Guest(_)), "{err}");
     let (handle, started, _) = engine.open("həlˈoʊ ðˈɛɹ.", &request).unwrap();
     engine.close(handle).unwrap();
     engine.close(handle).unwrap(); // twice is harmless
-    let err = engine.next(handle, &mut out).err().expect("a closed stream");
+    let err = engine.next(handle, &mut out).expect_err("a closed stream");
     assert!(matches!(err, HostError::Guest(_)), "{err}");
     assert_eq!(engine.open_streams().unwrap(), 0);
     // The instance still speaks.

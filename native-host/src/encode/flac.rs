@@ -93,6 +93,7 @@ impl FlacStream {
 }
 
 /// Writes one frame: header, one subframe, padding to a byte, CRC-16.
+#[allow(clippy::unusual_byte_groupings)] // grouped as the frame header's fields
 fn write_frame(x: &[i32], number: u64, out: &mut Vec<u8>) {
     let mut w = BitWriter::default();
     w.bits(0xFFF8, 16); // sync code, fixed block size
@@ -118,6 +119,7 @@ fn write_frame(x: &[i32], number: u64, out: &mut Vec<u8>) {
 }
 
 /// Writes the cheapest of CONSTANT, FIXED (orders 0 to 4) and VERBATIM for `x`.
+#[allow(clippy::unusual_byte_groupings)] // grouped as the subframe header's fields
 fn subframe(x: &[i32], w: &mut BitWriter) {
     if x.iter().all(|&v| v == x[0]) {
         w.bits(0b0_000000_0, 8);
@@ -172,7 +174,7 @@ impl RicePlan {
     fn best(residual: &[i32], n: usize, order: usize) -> RicePlan {
         let mut best = RicePlan { order: 0, params: Vec::new(), bits: u64::MAX };
         for p in 0..=MAX_PARTITION_ORDER {
-            if n % (1 << p) != 0 || n >> p <= order {
+            if !n.is_multiple_of(1 << p) || n >> p <= order {
                 break;
             }
             let (mut params, mut bits, mut start) = (Vec::with_capacity(1 << p), 0, 0);

@@ -96,7 +96,8 @@ enum Coder {
         total: Option<usize>,
         buf: Vec<u8>,
     },
-    Opus(OggOpus),
+    /// Boxed: the Opus state is large (about 23 KB) beside the other coders.
+    Opus(Box<OggOpus>),
     Flac(FlacStream),
     Mp3(Mp3Stream),
 }
@@ -114,7 +115,7 @@ impl Encoder {
         let coder = match format {
             Format::Wav => Coder::Pcm16 { header: true, total, buf: Vec::new() },
             Format::Pcm => Coder::Pcm16 { header: false, total, buf: Vec::new() },
-            Format::Opus => Coder::Opus(OggOpus::new(sample_rate).map_err(|message| EncodeError::Opus { rate: sample_rate, message })?),
+            Format::Opus => Coder::Opus(Box::new(OggOpus::new(sample_rate).map_err(|message| EncodeError::Opus { rate: sample_rate, message })?)),
             Format::Flac => Coder::Flac(FlacStream::new(sample_rate).ok_or(EncodeError::FlacRate(sample_rate))?),
             Format::Mp3 => Coder::Mp3(Mp3Stream::new(sample_rate)?),
         };
