@@ -313,6 +313,26 @@ async fn catalog_health_metrics_and_static_files() {
     }
 }
 
+/// The demo's first visit downloads the voice (63 MB) from here. With a 32 KiB send buffer that
+/// took 31 s over loopback (2 MB/s: each send waited for a delayed ACK); it takes well under a
+/// second with a buffer that holds more than one loopback segment. The bound is loose: it tells a
+/// stalled transfer from a fast one, not a fast machine from a slow one.
+#[tokio::test(flavor = "multi_thread")]
+async fn voice_files_download_at_loopback_speed() {
+    let s = open();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/voices/en_US-joe-medium.onnx");
+    let size = std::fs::metadata(path).expect("the default voice").len() as usize;
+    let t = Instant::now();
+    let response = client().get(format!("{}/voices/en_US-joe-medium.onnx", s.base)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap();
+    let took = t.elapsed();
+    assert_eq!(bytes.len(), size);
+    let mb_per_s = size as f64 / 1e6 / took.as_secs_f64();
+    eprintln!("voice download: {size} bytes in {took:?} ({mb_per_s:.0} MB/s)");
+    assert!(took < Duration::from_secs(8), "{size} bytes took {took:?} ({mb_per_s:.1} MB/s)");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn client_disconnecting_mid_stream_frees_its_worker() {
     let s = open();

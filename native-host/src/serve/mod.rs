@@ -45,8 +45,14 @@ use metrics::Metrics;
 use pool::{Pool, PoolConfig};
 use voices::Registry;
 
-/// Socket send buffer per connection: about 1.5 s of 22 kHz 16-bit audio (the kernel doubles it).
-const SEND_BUFFER: usize = 32 * 1024;
+/// Socket send buffer per connection (the kernel doubles it): about 12 s of 22 kHz 16-bit audio.
+///
+/// Bounded, so that a client that reads slowly stalls its stream after seconds of audio instead
+/// of the minutes the kernel's own sizing allows (up to 4 MiB). Not smaller: at 32 KiB a buffer
+/// held one loopback segment, every send waited for the peer's delayed ACK, and files went out at
+/// 2 MB/s (the 63 MB voice in 31 s); at 48 KiB and above they go at GB/s over loopback, and this
+/// size keeps a 50 ms path at about 10 MB/s.
+const SEND_BUFFER: usize = 256 * 1024;
 
 /// The server's settings, from the command line.
 #[derive(Debug, Clone)]
