@@ -63,7 +63,8 @@ web: deps lexicon
     RUSTFLAGS='{{web_rustflags}}' cargo build -p parla-web --target {{wasm_target}} --profile wasm
     wasm-bindgen --target web --out-dir www/pkg --out-name parla_web {{target_dir}}/{{wasm_target}}/wasm/parla_web.wasm
     www/node_modules/.bin/wasm-opt {{web_opt}} --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue www/pkg/parla_web_bg.wasm -o www/pkg/parla_web_bg.wasm
-    @ls -l www/pkg/parla_web_bg.wasm | awk '{printf "browser module: %.1f MB", $5/1e6}'; gzip -9c www/pkg/parla_web_bg.wasm | wc -c | awk '{printf " (%.1f MB gzip)\n", $1/1e6}'
+    gzip -9 -k -f www/pkg/parla_web_bg.wasm
+    @ls -l www/pkg/parla_web_bg.wasm www/pkg/parla_web_bg.wasm.gz | awk '{s[NR]=$5} END {printf "browser module: %.1f MB (%.1f MB gzip, which parla serve sends to clients that take it)\n", s[1]/1e6, s[2]/1e6}'
 
 # wasm-pack builds the binding tests in the dev profile, whose dependencies (tract) are optimised;
 # the browser run needs WASM_BINDGEN_USE_BROWSER, else wasm-pack skips tests made for Node.

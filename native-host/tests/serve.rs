@@ -304,6 +304,19 @@ async fn catalog_health_metrics_and_static_files() {
     let again = c.get(format!("{}/src/index.js", s.base)).header("if-modified-since", modified).send().await.unwrap();
     assert_eq!(again.status(), 304);
     assert!(again.bytes().await.unwrap().is_empty());
+    // The engine's module goes out gzipped to a client that takes gzip (`just web` writes the
+    // .gz beside it), and whole to one that does not.
+    let module = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/pkg/parla_web_bg.wasm");
+    let sizes = [module.to_string(), format!("{module}.gz")].map(|f| std::fs::metadata(&f).unwrap_or_else(|_| panic!("{f}: run `just web`")).len());
+    let url = format!("{}/pkg/parla_web_bg.wasm", s.base);
+    let gzipped = c.get(&url).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    assert_eq!(gzipped.headers()["content-type"], "application/wasm");
+    let body = gzipped.bytes().await.unwrap();
+    assert_eq!((body.len() as u64, &body[..2]), (sizes[1], &[0x1f, 0x8b][..]));
+    let whole = c.get(&url).send().await.unwrap();
+    assert!(whole.headers().get("content-encoding").is_none());
+    assert_eq!(whole.bytes().await.unwrap().len() as u64, sizes[0]);
     let missing = c.get(format!("{}/no-such-file.js", s.base)).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     assert_eq!(missing.headers()["cross-origin-embedder-policy"], "require-corp");

@@ -126,7 +126,13 @@ pub fn router(app: Arc<App>, www: PathBuf, voices: PathBuf, max_body: usize) -> 
         .route_layer(middleware::from_fn_with_state(app.clone(), auth::require_key));
     let index = www.join("index.html");
     let missing = move |uri: axum::http::Uri| placeholder(index.clone(), uri);
-    let files = revalidated(ServeDir::new(&www).fallback(missing.into_service()));
+    let mut files = ServeDir::new(&www).fallback(missing.into_service());
+    if gzip_is_current(&www.join("pkg")) {
+        files = files.precompressed_gzip();
+    } else {
+        tracing::warn!(dir = %www.join("pkg").display(), "a .gz there is older than its file: serving the files uncompressed (`just web` writes both)");
+    }
+    let files = revalidated(files);
     let mut routes = Router::new().merge(api);
     if www.join("demo/index.html").is_file() && !www.join("index.html").is_file() {
         routes = routes.route("/", get(|| async { axum::response::Redirect::temporary("/demo/") }));
@@ -158,6 +164,22 @@ pub fn router(app: Arc<App>, www: PathBuf, voices: PathBuf, max_body: usize) -> 
 /// could run a page, its JavaScript and the module from different builds after an upgrade.
 fn revalidated<S>(files: S) -> SetResponseHeader<S, HeaderValue> {
     SetResponseHeader::overriding(files, header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))
+}
+
+/// Whether the `.gz` files in `dir` may stand for their sources: each is at least as new as the
+/// file it compresses. `just web` writes the engine's module gzipped beside it (18.9 MB, 5.2 MB
+/// gzipped), which clients that accept gzip get instead; a module rebuilt some other way must not
+/// be shadowed by an old `.gz`, whose engine would not match the JavaScript around it. A folder
+/// without any `.gz` is current.
+fn gzip_is_current(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return true };
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "gz")).all(|gz| {
+        match (modified(&gz), modified(&gz.with_extension(""))) {
+            (Some(gz), Some(source)) => gz >= source,
+            _ => false,
+        }
+    })
 }
 
 /// `/` when `www/` has no index yet; 404 for anything else that is missing.
@@ -305,5 +327,30 @@ async fn shutdown_signal(watch_stdin: bool) {
     }
     if let Some(why) = rx.recv().await {
         tracing::info!(signal = why, "shutdown requested");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gzip_is_current;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn an_old_gz_is_not_served_for_a_newer_file() {
+        let dir = std::env::temp_dir().join(format!("parla-gz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let touch = |name: &str, at: SystemTime| std::fs::File::create(dir.join(name)).unwrap().set_modified(at).unwrap();
+        let now = SystemTime::now();
+        touch("engine.wasm", now);
+        assert!(gzip_is_current(&dir), "no .gz");
+        touch("engine.wasm.gz", now);
+        assert!(gzip_is_current(&dir), "written together (gzip keeps the file's time)");
+        touch("engine.wasm.gz", now - Duration::from_secs(60));
+        assert!(!gzip_is_current(&dir), "the file was rebuilt after its .gz");
+        touch("orphan.js.gz", now);
+        touch("engine.wasm.gz", now);
+        assert!(!gzip_is_current(&dir), "a .gz without its file");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(gzip_is_current(&dir), "no folder");
     }
 }
