@@ -311,6 +311,7 @@ async fn catalog_health_metrics_and_static_files() {
     let url = format!("{}/pkg/parla_web_bg.wasm", s.base);
     let gzipped = c.get(&url).header("accept-encoding", "gzip").send().await.unwrap();
     assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    assert_eq!(gzipped.headers()["vary"], "accept-encoding");
     assert_eq!(gzipped.headers()["content-type"], "application/wasm");
     let body = gzipped.bytes().await.unwrap();
     assert_eq!((body.len() as u64, &body[..2]), (sizes[1], &[0x1f, 0x8b][..]));

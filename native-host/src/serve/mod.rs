@@ -132,7 +132,8 @@ pub fn router(app: Arc<App>, www: PathBuf, voices: PathBuf, max_body: usize) -> 
     } else {
         tracing::warn!(dir = %www.join("pkg").display(), "a .gz there is older than its file: serving the files uncompressed (`just web` writes both)");
     }
-    let files = revalidated(files);
+    // Which body a client gets depends on its Accept-Encoding: caches on the way must know.
+    let files = revalidated(SetResponseHeader::appending(files, header::VARY, HeaderValue::from_static("accept-encoding")));
     let mut routes = Router::new().merge(api);
     if www.join("demo/index.html").is_file() && !www.join("index.html").is_file() {
         routes = routes.route("/", get(|| async { axum::response::Redirect::temporary("/demo/") }));
