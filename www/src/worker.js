@@ -196,7 +196,10 @@ function safe(f) {
 
 function fail(job, err) {
   const f = failure(err);
-  post({ type: f.fatal ? 'fatal' : 'error', id: job ? job.id : undefined, message: f.message });
+  // A warm-up that fails is only skipped (a real speech reports the same error itself), and the
+  // page's `warm` promise still settles.
+  if (job && job.warmup && !f.fatal) post({ type: 'warm', ms: null });
+  else post({ type: f.fatal ? 'fatal' : 'error', id: job ? job.id : undefined, message: f.message });
   if (job) drop(job);
 }
 
@@ -373,6 +376,7 @@ async function handle(m) {
           queue.push({ id: -1, warmup: true, speech: v.start(WARMUP_TEXT, undefined), cancelled: false, pos: 0, carry: EMPTY, chunks: 0, t0: performance.now() });
         } catch {
           // No warm-up: the first speech runs on cold code and reports any error itself.
+          post({ type: 'warm', ms: null });
         }
       });
       pump();
